@@ -1,0 +1,28 @@
+"""The JSON API, mounted at /api/v1/. OpenAPI schema: /api/v1/openapi.json, docs: /api/v1/docs.
+
+Authentication: the browser's session (with CSRF on writes) or an
+`Authorization: Bearer <token>` header (POST /api/v1/auth/token issues one).
+Every error has one shape, see core.api_errors.
+"""
+
+from ninja import NinjaAPI
+
+from accounts.api import router as accounts_router
+from accounts.auth import api_auth
+from catalog.api import router as catalog_router
+from core.api_errors import install_error_handlers
+from sellercenter.api import router as seller_router
+from wishlist.api import router as wishlist_router
+
+api = NinjaAPI(
+    title="Hmong Artisans API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=api_auth,
+    description=__doc__,
+)
+install_error_handlers(api)
+api.add_router("/", accounts_router)
+api.add_router("/catalog/", catalog_router)
+api.add_router("/wishlist/", wishlist_router)
+api.add_router("/seller/", seller_router)

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from hmong_artisans.api import api
+
+admin.site.site_header = "Hmong Artisans back office"
+admin.site.site_title = "Hmong Artisans"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("wishlist/", include("wishlist.urls")),
+    path("cart/", include("cart.urls")),
+    path("seller/", include("sellercenter.urls")),
+    path("", include("catalog.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
