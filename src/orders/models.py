@@ -1,0 +1,122 @@
+"""Orders (ORD-1…ORD-9): one order per store, its lines, and its timeline.
+
+Order.state changes only through orders.transitions.order_transition, which
+records an OrderEvent for every change and arms the deadline of the new state
+(deadlines app). Amounts are integer minor units in the order's currency.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from core.countries import country_choices
+from core.money import Money, currency_choices
+from orders.states import Actor, CloseReason, State
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders")
+    state = models.CharField(max_length=30, choices=State.choices, default=State.AWAITING_PAYMENT)
+    close_reason = models.CharField(max_length=40, choices=CloseReason.choices, blank=True)
+
+    currency = models.CharField(max_length=3, choices=currency_choices)
+    items_total_minor = models.PositiveIntegerField(default=0)
+    shipping_total_minor = models.PositiveIntegerField(default=0)
+    total_minor = models.PositiveIntegerField(default=0)
+
+    # The shipping address as it was at checkout (ACC-7, ORD-8 B).
+    ship_first_name = models.CharField(max_length=80)
+    ship_last_name = models.CharField(max_length=80)
+    ship_line1 = models.CharField(max_length=200)
+    ship_line2 = models.CharField(max_length=200, blank=True)
+    ship_city = models.CharField(max_length=100)
+    ship_region = models.CharField(max_length=100, blank=True)
+    ship_postal_code = models.CharField(max_length=20, blank=True)
+    ship_country = models.CharField(max_length=2, choices=country_choices)
+    ship_phone = models.CharField(max_length=30)
+
+    processing_days = models.PositiveSmallIntegerField(
+        help_text="Business days to ship: the longest processing time of the lines (ORD-4)."
+    )
+    shipping_method = models.ForeignKey(
+        "catalog.ShippingMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    delivery_max_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Delivery estimate to the destination, in days after shipment (ORD-6)."
+    )
+
+    placed_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    ship_by = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    carrier = models.CharField(max_length=80, blank=True)
+    tracking_number = models.CharField(max_length=80, blank=True)
+    promised_delivery_at = models.DateTimeField(null=True, blank=True, help_text="PST (ORD-6).")
+    received_at = models.DateTimeField(null=True, blank=True)
+    protection_ends_at = models.DateTimeField(null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        indexes = [
+            models.Index(fields=["buyer", "-placed_at"]),
+            models.Index(fields=["store", "state", "ship_by"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+    @property
+    def ship_full_name(self) -> str:
+        return f"{self.ship_first_name} {self.ship_last_name}".strip()
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(
+        "catalog.Variant", null=True, on_delete=models.SET_NULL, related_name="order_lines"
+    )
+    product_title = models.CharField(max_length=140)
+    variant_label = models.CharField(max_length=200, blank=True)
+    unit_price_minor = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField()
+    processing_days = models.PositiveSmallIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_title}"
+
+    @property
+    def total_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline: who did what, when, why, and the state change."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=10, choices=Actor.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["order", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} {self.kind} {self.from_state}→{self.to_state}"

@@ -1,0 +1,112 @@
+"""The one function that changes an order's state (ORD-2).
+
+`order_transition` locks the order row, checks the move against
+orders.states.MOVES, applies what entering the new state means (timestamps,
+close reason), records an OrderEvent (actor, time, reason, old → new) and
+disarms the old state's deadline and arms the new one — in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from core.calendar import add_business_days
+from core.errors import NotAllowed
+from core.policy import policy
+from deadlines.services import deadline_arm, deadline_disarm
+from orders.models import Order, OrderEvent
+from orders.states import ARMS, CloseReason, DeadlineKind, State, allowed
+
+SUBJECT = "order"
+
+
+def promised_delivery(order: Order) -> dt.datetime | None:
+    """PST = shipment time + the delivery estimate + any granted extension (ORD-6, BP-4)."""
+    if order.shipped_at is None:
+        return None
+    return order.shipped_at + dt.timedelta(days=order.delivery_max_days + order.extension_days)
+
+
+def protection_end(order: Order) -> dt.datetime | None:
+    """BP-2: the earlier of confirmed receipt or PST, plus the protection period."""
+    anchors = [t for t in (order.received_at, order.promised_delivery_at) if t is not None]
+    if not anchors:
+        return None
+    return min(anchors) + policy.protection_after_delivery
+
+
+def deadline_due(order: Order, kind: str, now: dt.datetime) -> dt.datetime:
+    if kind == DeadlineKind.PAYMENT_WINDOW:
+        return order.placed_at + policy.payment_window
+    if kind == DeadlineKind.SHIP_BY:
+        return add_business_days(order.paid_at or now, order.processing_days)
+    if kind == DeadlineKind.PROTECTION_END:
+        return protection_end(order)
+    raise ValueError(f"Unknown order deadline {kind!r}")
+
+
+def order_arm_deadline(order: Order, kind: str, now: dt.datetime) -> dt.datetime:
+    due = deadline_due(order, kind, now)
+    deadline_arm(
+        kind=kind, subject_type=SUBJECT, subject_id=order.pk, armed_state=order.state,
+        due_at=due, now=now,
+    )
+    return due
+
+
+def order_transition(
+    *,
+    order: Order | int,
+    to: State,
+    actor: str,
+    now: dt.datetime,
+    actor_user=None,
+    reason: str = "",
+    close_reason: CloseReason | str = "",
+    kind: str = "",
+    data: dict | None = None,
+) -> Order:
+    order_id = order.pk if isinstance(order, Order) else order
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order_id)
+        old = locked.state
+        if not allowed(old, to, actor):
+            raise NotAllowed(
+                f"An order that is {State(old).label.lower()} cannot move to "
+                f"{State(to).label.lower()} by the {actor}.",
+                code="invalid_transition",
+            )
+        if to == State.CLOSED and not close_reason:
+            raise ValueError("Closing an order needs a close reason (ORD-2)")
+        locked.state = to
+        _enter(locked, to, now, close_reason)
+        locked.save()
+        OrderEvent.objects.create(
+            order=locked, at=now, actor=actor, actor_user=actor_user, kind=kind or f"to_{to}",
+            from_state=old, to_state=to, reason=reason or (CloseReason(close_reason).label if close_reason else ""),
+            data=data or {},
+        )
+        deadline_disarm(subject_type=SUBJECT, subject_id=locked.pk, now=now)
+        if to in ARMS:
+            due = order_arm_deadline(locked, ARMS[to], now)
+            if to == State.AWAITING_SHIPMENT:
+                locked.ship_by = due
+            elif to == State.SHIPPED:
+                locked.protection_ends_at = due
+            locked.save(update_fields=["ship_by", "protection_ends_at"])
+    return locked
+
+
+def _enter(order: Order, to: State, now: dt.datetime, close_reason: str) -> None:
+    if to == State.AWAITING_SHIPMENT and order.paid_at is None:
+        order.paid_at = now
+    elif to == State.SHIPPED:
+        order.shipped_at = now
+        order.promised_delivery_at = promised_delivery(order)
+    elif to == State.CLOSED:
+        order.closed_at = now
+        order.close_reason = close_reason
+    elif to == State.COMPLETED:
+        order.completed_at = now
