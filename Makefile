@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo clock lets staff move the site's time forward to watch deadlines fire (`make run` only).
+DEMO_CLOCK ?= true
 
-.PHONY: run test lint check bench-pages install install-dev migrate seed clean
+.PHONY: run test lint check ci bench-pages install install-dev migrate seed clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,20 +28,27 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) manage.py migrate --no-input
 
+## make seed: the demo data (idempotent); SEED_ARGS="--products 1000 --no-images" for more
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo $(SEED_ARGS)
 
-## make run: set everything up and serve the site with its worker at http://$(HOST):$(PORT)
+## make run: set everything up and serve the site with its workers at http://$(HOST):$(PORT)
 run: seed
-	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+	DEMO_CLOCK=$(DEMO_CLOCK) $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite (on SQLite, or on the database in DATABASE_URL)
 test: install-dev
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=10 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests bench
 	$(PY) manage.py makemigrations --check --dry-run
+
+check: lint
+
+## make ci: what CI runs — tests on SQLite and PostgreSQL, lint, migrations check
+ci:
+	bash .ci/run
 
 ## make bench-pages: page throughput against the floor view (gunicorn + PostgreSQL)
 bench-pages: install-dev

@@ -4,7 +4,15 @@ import factory
 from django.utils.text import slugify
 
 from accounts.models import Address, User
-from catalog.models import Category, DeliveryEstimate, Product, ShippingMethod, Store, Variant
+from catalog.models import (
+    Category,
+    DeliveryEstimate,
+    Product,
+    ProductImage,
+    ShippingMethod,
+    Store,
+    Variant,
+)
 from catalog.services import product_refresh_summary
 
 PASSWORD = "correct horse battery"
@@ -121,3 +129,15 @@ class VariantFactory(factory.django.DjangoModelFactory):
     options = factory.LazyFunction(lambda: {"Colour": "Indigo"})
     price_minor = 3000
     stock = 3
+
+
+class ProductImageFactory(factory.django.DjangoModelFactory):
+    """A small generated picture (no thumbnail unless given)."""
+
+    class Meta:
+        model = ProductImage
+
+    product = factory.SubFactory(ProductFactory)
+    image = factory.django.ImageField(width=240, height=240, color="navy")
+    alt_text = ""
+    position = factory.Sequence(lambda n: n)

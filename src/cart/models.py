@@ -8,7 +8,9 @@ from catalog.models import Variant
 
 
 class CartLine(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines"
+    )
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="cart_lines")
     quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     price_seen_minor = models.PositiveIntegerField(
@@ -20,7 +22,9 @@ class CartLine(models.Model):
         ordering = ["added_at"]
         constraints = [
             models.UniqueConstraint(fields=["user", "variant"], name="one_cart_line_per_variant"),
-            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cart_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="cart_quantity_positive"
+            ),
         ]
 
     def __str__(self) -> str:

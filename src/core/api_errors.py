@@ -1,15 +1,18 @@
 """One error shape for the whole JSON API.
 
-Every error response body is
-``{"code": "<machine code>", "message": "<sentence for people>", "fields": {"<field>": ["<message>", ...]}}``
-with a 4xx status. `fields` is empty when the error is not about a field.
+Every error response body is ::
+
+    {"code": "<machine code>", "message": "<sentence for people>",
+     "fields": {"<field>": ["<message>", ...]}}
+
+with a 4xx (or 500) status. `fields` is empty when the error is not about a field.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -85,3 +88,36 @@ def install_error_handlers(api: NinjaAPI) -> None:
                 405: "method_not_allowed", 409: "conflict", 429: "rate_limited"}.get(
             exc.status_code, "error")
         return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
+
+
+# Responses the API handlers above never see: a path no endpoint matches (Django's
+# 404 page), a method the endpoint does not take (ninja's plain-text 405) and an
+# unhandled exception (Django's 500 page).
+_FALLBACK = {
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    500: ("server_error", "Something went wrong on our side. Please try again later."),
+}
+
+
+class ApiErrorShapeMiddleware:
+    """Give every non-JSON error response under /api/ the one error shape."""
+
+    prefix = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith(self.prefix)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, message = _FALLBACK.get(response.status_code, ("error", "The request failed."))
+            shaped = JsonResponse(error_body(code, message), status=response.status_code)
+            if response.has_header("Allow"):
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response

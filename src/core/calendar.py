@@ -60,9 +60,7 @@ def add_business_days(
     return dt.datetime.combine(day, wall, tzinfo=zone).astimezone(dt.UTC)
 
 
-def business_days_between(
-    start: dt.date, end: dt.date, *, holidays: Iterable[dt.date] | None = None
-) -> int:
+def business_days_between(start: dt.date, end: dt.date, *, holidays: Iterable[dt.date] | None = None) -> int:
     """Business days in the half-open range (start, end]."""
     holidays = frozenset(load_holidays() if holidays is None else holidays)
     count, day = 0, start

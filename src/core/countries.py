@@ -5,7 +5,10 @@ from functools import cache
 from babel import Locale
 
 # CLDR territories that are not countries one ships to.
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ", "BV", "HM", "TF", "UM", "CP", "DG", "EA", "IC", "AC", "TA", "XK"}
+_NOT_COUNTRIES = {
+    "EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ", "BV", "HM", "TF", "UM", "CP", "DG", "EA", "IC", "AC",
+    "TA", "XK",
+}
 
 
 @cache

@@ -16,7 +16,7 @@ class VisitorMiddleware:
 
     def __call__(self, request):
         request.visitor_country = self._country(request)
-        currency = request.COOKIES.get(CURRENCY_COOKIE, "")
+        currency = request.COOKIES.get(CURRENCY_COOKIE, "").strip().upper()
         request.display_currency = currency if currency in currencies() else ""
         language = translation.get_language() or "en-us"
         request.money_locale = translation.to_locale(language)
@@ -29,8 +29,10 @@ class VisitorMiddleware:
             return chosen
         header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
         first = header.split(",", 1)[0].split(";", 1)[0].strip()
-        if "-" in first:
-            region = first.split("-", 1)[1].upper()
-            if is_country(region):
-                return region
+        # The region is the first two-letter subtag after the language:
+        # "fr-FR" → FR, "zh-Hant-TW" → TW, "sr_Latn_RS" → RS; "es-419" has none.
+        for subtag in first.replace("_", "-").split("-")[1:]:
+            if len(subtag) == 2 and subtag.isalpha():
+                region = subtag.upper()
+                return region if is_country(region) else DEFAULT_COUNTRY
         return DEFAULT_COUNTRY

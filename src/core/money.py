@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
@@ -52,9 +52,13 @@ def get_currency(code: str) -> Currency:
         raise UnknownCurrency(code) from None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Money:
-    """An amount in minor units (cents) of one currency."""
+    """An amount in minor units (cents) of one currency.
+
+    Adding, subtracting and comparing (<, <=, >, >=) need the same currency;
+    mixing currencies raises ValueError instead of comparing bare numbers.
+    """
 
     amount: int
     currency: str
@@ -77,7 +81,25 @@ class Money:
             raise TypeError("Money can only be multiplied by an integer quantity")
         return Money(self.amount * factor, self.currency)
 
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
     def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"Cannot combine Money with {type(other).__name__}")
         if self.currency != other.currency:
             raise ValueError(f"Cannot combine {self.currency} with {other.currency}")
 
@@ -87,9 +109,24 @@ class Money:
         return Decimal(self.amount).scaleb(-exponent)
 
     @classmethod
-    def from_decimal(cls, value: Decimal | str, currency: str) -> Money:
+    def from_decimal(cls, value: Decimal | str | int, currency: str) -> Money:
+        """Major units (Decimal, decimal text or int) to minor units, rounding half-up.
+
+        Floats are refused: 1.005 as a float is 1.00499999… and would round the wrong way.
+        """
+        if isinstance(value, float):
+            raise TypeError("Money.from_decimal takes a Decimal or text, never a float")
         exponent = get_currency(currency).exponent
-        minor = (Decimal(value).scaleb(exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except (InvalidOperation, TypeError):
+            raise ValueError(f"Not an amount: {value!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"Not an amount: {value!r}")
+        try:
+            minor = number.scaleb(exponent).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than the decimal context holds
+            raise ValueError(f"Amount too large: {value!r}") from None
         return cls(int(minor), currency)
 
     def convert(self, to: str) -> Money:

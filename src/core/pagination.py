@@ -1,4 +1,5 @@
-"""One page shape for every API list: {"items": [...], "count": N, "page": P, "pages": K, "page_size": S}.
+"""One page shape for every API list:
+{"items": [...], "count": N, "page": P, "pages": K, "page_size": S}.
 
 Use with ninja: ``@paginate(PagePagination)`` on an endpoint returning a queryset
 and declared ``response=list[Schema]``.

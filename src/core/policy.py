@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 class PolicyValue:
@@ -36,7 +38,19 @@ class PolicyValue:
         if instance is None:
             return self
         overrides = getattr(settings, "HMONG_POLICY", {}) or {}
+        if overrides:
+            unknown = overrides.keys() - policy_names()
+            if unknown:  # a misspelt override would otherwise be ignored silently
+                raise ImproperlyConfigured(
+                    f"HMONG_POLICY names unknown policy values: {', '.join(sorted(unknown))}"
+                )
         return overrides.get(self.name, self.default)
+
+
+@cache
+def policy_names() -> frozenset[str]:
+    """The names of every policy value (the keys HMONG_POLICY may override)."""
+    return frozenset(name for name, attr in vars(Policy).items() if isinstance(attr, PolicyValue))
 
 
 @dataclass(frozen=True)
@@ -91,12 +105,17 @@ class Policy:
         "a cancellation request the seller has not answered goes through after this long",
     )
     closed_order_refund_arrival_days = PolicyValue(
-        20, "ORD-9", "a closed order's refund arrives within this many working days", "business days"
+        20,
+        "ORD-9",
+        "a closed order's refund arrives within this many working days",
+        "business days",
     )
 
     # PAY — payments
     appeal_review_sla_days = PolicyValue(
-        3, "PAY-3", "staff decide a card-verification appeal within this many working days",
+        3,
+        "PAY-3",
+        "staff decide a card-verification appeal within this many working days",
         "business days",
     )
     appeal_document_max_bytes = PolicyValue(
@@ -125,22 +144,30 @@ class Policy:
 
     # DSP — disputes
     seller_dispute_answer_window = PolicyValue(
-        timedelta(days=5), "DSP-2", "the seller answers a dispute within this long, or the buyer wins"
+        timedelta(days=5),
+        "DSP-2",
+        "the seller answers a dispute within this long, or the buyer wins",
     )
     return_shipping_window = PolicyValue(
         timedelta(days=10), "DSP-3", "the buyer ships an agreed return within this long (default)"
     )
     return_shipping_window_by_country = PolicyValue(
-        {}, "DSP-3", "per-country overrides of the return shipping window, e.g. {'BR': timedelta(days=15)}"
+        {},
+        "DSP-3",
+        "per-country overrides of the return shipping window, e.g. {'BR': timedelta(days=15)}",
     )
     seller_return_confirm_window = PolicyValue(
         timedelta(days=30), "DSP-3", "the seller confirms a returned parcel within this long"
     )
     disagreement_escalation_window = PolicyValue(
-        timedelta(days=5), "DSP-4", "an unsettled dispute escalates this long after the seller's refusal"
+        timedelta(days=5),
+        "DSP-4",
+        "an unsettled dispute escalates this long after the seller's refusal",
     )
     no_tracking_escalation_day = PolicyValue(
-        11, "DSP-5", "with no tracking at all by this day after shipment, the dispute team takes over",
+        11,
+        "DSP-5",
+        "with no tracking at all by this day after shipment, the dispute team takes over",
         "days",
     )
     evidence_max_bytes = PolicyValue(
@@ -180,8 +207,9 @@ class Policy:
         for name, attr in vars(cls).items():
             if isinstance(attr, PolicyValue):
                 out.append(
-                    PolicyEntry(name, attr.rule, attr.__doc__.split(": ", 1)[1], attr.unit,
-                                getattr(policy, name))
+                    PolicyEntry(
+                        name, attr.rule, attr.__doc__.split(": ", 1)[1], attr.unit, getattr(policy, name)
+                    )
                 )
         return out
 

@@ -8,14 +8,23 @@ from deadlines.models import Deadline, Status
 
 
 def deadline_arm(
-    *, kind: str, subject_type: str, subject_id: int, armed_state: str, due_at: dt.datetime,
+    *,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    armed_state: str,
+    due_at: dt.datetime,
     now: dt.datetime,
 ) -> Deadline:
     """Arm a deadline, replacing a pending one of the same kind for the same subject."""
     deadline_disarm(kind=kind, subject_type=subject_type, subject_id=subject_id, now=now)
     return Deadline.objects.create(
-        kind=kind, subject_type=subject_type, subject_id=subject_id, armed_state=armed_state,
-        due_at=due_at, armed_at=now,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        armed_state=armed_state,
+        due_at=due_at,
+        armed_at=now,
     )
 
 

@@ -16,6 +16,8 @@ from .settings import SECRET_KEY, env_bool  # noqa: E402
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production")
+if DEMO_CLOCK:  # noqa: F405
+    raise ImproperlyConfigured("DEMO_CLOCK must be off in production: the clock cannot be moved there")
 if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50+ characters")
 

@@ -19,6 +19,11 @@ urlpatterns = [
     path("", include("catalog.urls")),
 ]
 
+if settings.BENCH_ENDPOINTS:  # `make bench-pages` only; see core.views
+    from core.views import bench_floor
+
+    urlpatterns.insert(0, path("_bench/floor/<int:pk>/", bench_floor, name="bench_floor"))
+
 if settings.SERVE_MEDIA:
     urlpatterns += [
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

@@ -17,6 +17,9 @@ from orders.states import Actor, CloseReason, State
 
 class Order(models.Model):
     number = models.CharField(max_length=20, unique=True)
+    checkout = models.ForeignKey(
+        "orders.Checkout", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders")
     state = models.CharField(max_length=30, choices=State.choices, default=State.AWAITING_PAYMENT)
@@ -120,3 +123,114 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.number} {self.kind} {self.from_state}→{self.to_state}"
+
+
+class Checkout(models.Model):
+    """One checkout submission: the orders it created (one per store, ORD-1) and its payment.
+
+    (buyer, idempotency_key) is unique, so a double-submitted checkout finds the
+    first one instead of creating a second set of orders.
+    """
+
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts")
+    idempotency_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "idempotency_key"], name="one_checkout_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"Checkout {self.pk} by {self.buyer}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the seller"
+    ACCEPTED = "accepted", "Accepted"
+    REFUSED = "refused", "Refused"
+    EXPIRED = "expired", "Went through without an answer"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class CancellationRequest(models.Model):
+    """ORD-5: the buyer asks to cancel a paid, unshipped order; the seller answers within 48 h."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cancellation_requests")
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    created_at = models.DateTimeField()
+    answer_due_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    seller_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(status="pending"), name="one_pending_cancellation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cancellation of {self.order_id}: {self.status}"
+
+
+class ExtensionRequest(models.Model):
+    """BP-4: the buyer asks for N more days of protection on a shipped, late order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="extension_requests")
+    days = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    created_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(status="pending"), name="one_pending_extension"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Extension of {self.days} days on {self.order_id}: {self.status}"
+
+
+class TrackingEvent(models.Model):
+    """A carrier scan of the parcel (ORD-6), from the carrier webhook or the seller's form."""
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Carrier"
+        SELLER = "seller", "Seller"
+
+    class Status(models.TextChoices):
+        INFO_RECEIVED = "info_received", "Shipping information received"
+        IN_TRANSIT = "in_transit", "In transit"
+        IN_CUSTOMS = "in_customs", "Held in customs"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+        DELIVERED = "delivered", "Delivered"
+        RETURNED = "returned", "Returned to sender"
+        EXCEPTION = "exception", "Delivery problem"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events")
+    external_id = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The carrier's event id; a repeated delivery of the same event is ignored.",
+    )
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    location = models.CharField(max_length=120, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"

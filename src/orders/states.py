@@ -35,7 +35,10 @@ class CloseReason(models.TextChoices):
     CANCELLED_BY_SELLER_AGREEMENT = "cancelled_by_agreement", "Cancelled: the seller agreed"
     CANCELLATION_UNANSWERED = "cancellation_unanswered", "Cancelled: the seller did not answer in time"
     SECURITY_COUPON_REUSE = "security_coupon_reuse", "Security review: coupon already used by this buyer"
-    SECURITY_INCOMPLETE_NAME = "security_incomplete_name", "Security review: incomplete name in the shipping address"
+    SECURITY_INCOMPLETE_NAME = (
+        "security_incomplete_name",
+        "Security review: incomplete name in the shipping address",
+    )
     PAYMENT_REJECTED = "payment_rejected", "Payment verification rejected"
 
 

@@ -47,13 +47,32 @@ def deadline_due(order: Order, kind: str, now: dt.datetime) -> dt.datetime:
     raise ValueError(f"Unknown order deadline {kind!r}")
 
 
-def order_arm_deadline(order: Order, kind: str, now: dt.datetime) -> dt.datetime:
-    due = deadline_due(order, kind, now)
+def reminder_kind(kind: str) -> str:
+    return f"remind_{kind}"
+
+
+def order_arm(order: Order, kind: str, due: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """Arm deadline `kind` of the order at `due`, and its reminder 24 h before (NTF-1)."""
     deadline_arm(
-        kind=kind, subject_type=SUBJECT, subject_id=order.pk, armed_state=order.state,
-        due_at=due, now=now,
+        kind=kind, subject_type=SUBJECT, subject_id=order.pk, armed_state=order.state, due_at=due, now=now
     )
+    deadline_disarm(subject_type=SUBJECT, subject_id=order.pk, now=now, kind=reminder_kind(kind))
+    remind_at = due - policy.deadline_reminder_before
+    if remind_at > now:
+        deadline_arm(
+            kind=reminder_kind(kind),
+            subject_type=SUBJECT,
+            subject_id=order.pk,
+            armed_state=order.state,
+            due_at=remind_at,
+            now=now,
+        )
     return due
+
+
+def order_arm_deadline(order: Order, kind: str, now: dt.datetime) -> dt.datetime:
+    """Arm the deadline `kind` at the instant the rules give for this order."""
+    return order_arm(order, kind, deadline_due(order, kind, now), now)
 
 
 def order_transition(
@@ -84,8 +103,14 @@ def order_transition(
         _enter(locked, to, now, close_reason)
         locked.save()
         OrderEvent.objects.create(
-            order=locked, at=now, actor=actor, actor_user=actor_user, kind=kind or f"to_{to}",
-            from_state=old, to_state=to, reason=reason or (CloseReason(close_reason).label if close_reason else ""),
+            order=locked,
+            at=now,
+            actor=actor,
+            actor_user=actor_user,
+            kind=kind or f"to_{to}",
+            from_state=old,
+            to_state=to,
+            reason=reason or (CloseReason(close_reason).label if close_reason else ""),
             data=data or {},
         )
         deadline_disarm(subject_type=SUBJECT, subject_id=locked.pk, now=now)

@@ -7,7 +7,9 @@ from catalog.models import Product
 class WishItem(models.Model):
     """A product a person keeps on their wish list (WSH-1)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wish_items")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wish_items"
+    )
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="wished_by")
     price_when_added_minor = models.PositiveIntegerField(
         help_text="The product's lowest price when it was added, to show a price drop."

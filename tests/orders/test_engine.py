@@ -24,8 +24,7 @@ def reload(order):
 
 
 def pay(order, at):
-    return order_transition(order=order, to=State.AWAITING_SHIPMENT, actor=Actor.SYSTEM, now=at,
-                            kind="paid")
+    return order_transition(order=order, to=State.AWAITING_SHIPMENT, actor=Actor.SYSTEM, now=at, kind="paid")
 
 
 @pytest.mark.django_db
@@ -33,13 +32,17 @@ def test_ORD_2_every_change_is_recorded_with_actor_time_and_reason(make_order):
     placed = dt.datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
     order = make_order(placed_at=placed)
     pay(order, placed + dt.timedelta(hours=1))
-    order_transition(order=order, to=State.CLOSED, actor=Actor.SYSTEM, now=placed + dt.timedelta(hours=2),
-                     close_reason=CloseReason.SECURITY_INCOMPLETE_NAME)
+    order_transition(
+        order=order,
+        to=State.CLOSED,
+        actor=Actor.SYSTEM,
+        now=placed + dt.timedelta(hours=2),
+        close_reason=CloseReason.SECURITY_INCOMPLETE_NAME,
+    )
     events = list(reload(order).events.values_list("actor", "from_state", "to_state", "reason"))
     assert events == [
         ("system", "awaiting_payment", "awaiting_shipment", ""),
-        ("system", "awaiting_shipment", "closed",
-         "Security review: incomplete name in the shipping address"),
+        ("system", "awaiting_shipment", "closed", "Security review: incomplete name in the shipping address"),
     ]
     assert reload(order).close_reason == CloseReason.SECURITY_INCOMPLETE_NAME
 
@@ -50,8 +53,13 @@ def test_ORD_2_moves_outside_the_table_are_refused_and_change_nothing(make_order
     order = make_order(placed_at=placed)
     with pytest.raises(NotAllowed):  # a buyer cannot ship
         order_transition(order=order, to=State.SHIPPED, actor=Actor.BUYER, now=placed)
-    order_transition(order=order, to=State.CLOSED, actor=Actor.BUYER, now=placed,
-                     close_reason=CloseReason.BUYER_CANCELLED_UNPAID)
+    order_transition(
+        order=order,
+        to=State.CLOSED,
+        actor=Actor.BUYER,
+        now=placed,
+        close_reason=CloseReason.BUYER_CANCELLED_UNPAID,
+    )
     with pytest.raises(NotAllowed):  # shipping a closed order
         order_transition(order=order, to=State.SHIPPED, actor=Actor.SELLER, now=placed)
     assert reload(order).state == State.CLOSED

@@ -39,17 +39,32 @@ def _overdue_orders(n: int) -> None:
     placed = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
     orders = Order.objects.bulk_create(
         Order(
-            number=f"W{i:09d}", buyer=buyer, store=product.store, currency="USD",
-            total_minor=1000, items_total_minor=1000, ship_first_name=address.first_name,
-            ship_last_name=address.last_name, ship_line1=address.line1, ship_city=address.city,
-            ship_country="US", ship_phone=address.phone, processing_days=7, placed_at=placed,
+            number=f"W{i:09d}",
+            buyer=buyer,
+            store=product.store,
+            currency="USD",
+            total_minor=1000,
+            items_total_minor=1000,
+            ship_first_name=address.first_name,
+            ship_last_name=address.last_name,
+            ship_line1=address.line1,
+            ship_city=address.city,
+            ship_country="US",
+            ship_phone=address.phone,
+            processing_days=7,
+            placed_at=placed,
         )
         for i in range(n)
     )
     Deadline.objects.bulk_create(
-        Deadline(kind="payment_window", subject_type="order", subject_id=o.pk,
-                 armed_state=State.AWAITING_PAYMENT, due_at=placed + dt.timedelta(hours=24),
-                 armed_at=placed)
+        Deadline(
+            kind="payment_window",
+            subject_type="order",
+            subject_id=o.pk,
+            armed_state=State.AWAITING_PAYMENT,
+            due_at=placed + dt.timedelta(hours=24),
+            armed_at=placed,
+        )
         for o in orders
     )
 
@@ -60,14 +75,21 @@ def _worker(*extra: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "hmong_artisans.settings"}
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_worker", "--once", *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
 def _assert_each_closed_exactly_once(n: int) -> None:
     assert Order.objects.filter(state=State.CLOSED).count() == n
-    per_order = (OrderEvent.objects.filter(to_state=State.CLOSED).values("order")
-                 .annotate(c=Count("id")).filter(c__gt=1))
+    per_order = (
+        OrderEvent.objects.filter(to_state=State.CLOSED)
+        .values("order")
+        .annotate(c=Count("id"))
+        .filter(c__gt=1)
+    )
     assert not per_order.exists()
     assert OrderEvent.objects.filter(to_state=State.CLOSED).count() == n
     assert Deadline.objects.filter(status=Status.PENDING).count() == 0
@@ -94,7 +116,8 @@ def test_ORD_3_a_worker_killed_mid_batch_loses_and_duplicates_nothing():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE a.datname = current_database() AND l.locktype = 'transactionid' AND a.pid <> pg_backend_pid()"
+                "WHERE a.datname = current_database() AND l.locktype = 'transactionid' "
+                "AND a.pid <> pg_backend_pid()"
             )
             if cursor.fetchone()[0]:
                 break

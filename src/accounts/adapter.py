@@ -1,0 +1,43 @@
+"""Our allauth adapter: emails carry the site name and the policy's reset-link lifetime (ACC-2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
+
+from core.policy import policy
+
+SITE_NAME = "Hmong Artisans"
+
+
+def duration_text(value: timedelta) -> str:
+    """A short English duration: "1 hour", "90 minutes", "2 days"."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        """Refuse an address longer than the account's column holds (sign-up, adding an email)."""
+        from accounts.models import User
+
+        limit = User._meta.get_field("email").max_length
+        if len(email) > limit:
+            raise ValidationError(
+                f"This email address is too long: at most {limit} characters.", code="max_length"
+            )
+        return super().clean_email(email)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        context = {
+            "site_name": SITE_NAME,
+            "reset_link_lifetime": duration_text(policy.password_reset_link_lifetime),
+            **context,
+        }
+        super().send_mail(template_prefix, email, context)

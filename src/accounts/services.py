@@ -1,0 +1,369 @@
+"""Account writes: registration, profile, API tokens, the address book (ACC-1, ACC-7).
+
+Every check on an address lives in `address_clean`, used by the pages, the API
+and the admin alike. Errors are `DomainError`s with field-level messages
+(status 422, code "validation_error"), the same shape the API returns for a
+malformed request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from accounts.models import Address, ApiToken, User
+from core.countries import is_country
+from core.errors import DomainError, NotFound
+from core.policy import policy
+
+# --- shared field checks ------------------------------------------------------
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+PASSWORD_MAX_LENGTH = 1024  # long enough for any passphrase, short enough to hash cheaply
+
+
+def invalid(fields: dict[str, list[str]], message: str = "Some fields are invalid.") -> DomainError:
+    return DomainError(message, code="validation_error", fields=fields, status=422)
+
+
+def _text(
+    value: Any, *, field: str, max_length: int, required: bool, errors: dict[str, list[str]],
+    label: str,
+) -> str:
+    """Strip a free-text value and check it; record a message in `errors` when it is wrong."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.setdefault(field, []).append(f"{label} must be text.")
+        return ""
+    value = value.strip()
+    if _CONTROL_CHARS.search(value):
+        errors.setdefault(field, []).append(f"{label} contains characters that are not allowed.")
+    elif required and not value:
+        errors.setdefault(field, []).append(f"{label} is required.")
+    elif len(value) > max_length:
+        errors.setdefault(field, []).append(
+            f"{label} is too long: at most {max_length} characters (it has {len(value)})."
+        )
+    return value
+
+
+def email_normalize(value: Any) -> str:
+    """The email as stored: trimmed and lower-cased (addresses are matched case-insensitively)."""
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
+def email_clean(value: Any, *, field: str = "email") -> str:
+    errors: dict[str, list[str]] = {}
+    email = _text(value, field=field, max_length=EMAIL_MAX_LENGTH, required=True,
+                  errors=errors, label="Email address")
+    if not errors:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors[field] = ["Enter a valid email address, like name@example.com."]
+    if errors:
+        raise invalid(errors)
+    return email.lower()
+
+
+# --- registration and profile (ACC-1) ----------------------------------------
+
+
+def user_register(*, email: Any, password: Any, newsletter_opt_in: bool = False) -> User:
+    """Create an account with an email and password. The newsletter box is off unless ticked."""
+    from allauth.account.models import EmailAddress
+
+    email = email_clean(email)
+    if not isinstance(password, str) or password == "":
+        raise invalid({"password": ["Choose a password."]})
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise invalid({"password": [f"The password is too long: at most {PASSWORD_MAX_LENGTH} characters."]})
+    # The password is used exactly as typed: never stripped (ACC-1).
+    try:
+        password_validation.validate_password(password, user=User(email=email))
+    except ValidationError as exc:
+        raise invalid({"password": list(exc.messages)}) from None
+    if _email_taken(email):
+        raise invalid({"email": ["An account with this email address already exists."]})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, newsletter_opt_in=bool(newsletter_opt_in)
+            )
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    except IntegrityError:  # the same address registered at the same moment
+        raise invalid({"email": ["An account with this email address already exists."]}) from None
+    return user
+
+
+def _email_taken(email: str) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    )
+
+
+NAME_MAX_LENGTH = User._meta.get_field("first_name").max_length
+
+
+def user_update_profile(*, user: User, changes: Mapping[str, Any]) -> User:
+    """Change a person's name and newsletter preference (any subset of the three)."""
+    allowed = {"first_name", "last_name", "newsletter_opt_in"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise invalid({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, label in (("first_name", "First name"), ("last_name", "Last name")):
+        if name in changes:
+            cleaned[name] = _text(changes[name], field=name, max_length=NAME_MAX_LENGTH,
+                                  required=False, errors=errors, label=label)
+    if "newsletter_opt_in" in changes:
+        value = changes["newsletter_opt_in"]
+        if not isinstance(value, bool):
+            errors["newsletter_opt_in"] = ["Choose yes or no (true or false)."]
+        cleaned["newsletter_opt_in"] = value
+    if errors:
+        raise invalid(errors)
+    for name, value in cleaned.items():
+        setattr(user, name, value)
+    if cleaned:
+        user.save(update_fields=list(cleaned))
+    return user
+
+
+def user_set_newsletter_opt_in(*, user: User, opt_in: bool) -> User:
+    """Record the sign-up newsletter choice (ACC-1: unticked unless the person ticks it)."""
+    return user_update_profile(user=user, changes={"newsletter_opt_in": bool(opt_in)})
+
+
+# --- API tokens ---------------------------------------------------------------
+
+
+def _limit_keys(email: str, ip: str) -> tuple[str, str]:
+    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+    return f"acc:token-fail:email:{digest}", f"acc:token-fail:ip:{ip}"
+
+
+def _too_many_failures(email: str, ip: str) -> bool:
+    email_key, ip_key = _limit_keys(email, ip)
+    return (cache.get(email_key, 0) >= policy.failed_logins_per_account
+            or cache.get(ip_key, 0) >= policy.failed_logins_per_address)
+
+
+def _record_failure(email: str, ip: str) -> None:
+    timeout = int(policy.failed_login_window.total_seconds())
+    for key in _limit_keys(email, ip):
+        cache.add(key, 0, timeout=timeout)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=timeout)
+
+
+def api_token_issue(
+    *, request: HttpRequest | None, email: Any, password: Any, ip: str, name: str = "API client"
+) -> tuple[ApiToken, str]:
+    """Check the credentials and issue a bearer token; the key is returned once, only its hash kept.
+
+    Failed attempts are counted per email and per client address over the
+    policy's window; past the limit every attempt is refused (ACC-5).
+    """
+    errors: dict[str, list[str]] = {}
+    if not isinstance(email, str) or not email.strip():
+        errors["email"] = ["Enter your email address."]
+    elif len(email) > EMAIL_MAX_LENGTH or _CONTROL_CHARS.search(email):
+        errors["email"] = ["Enter a valid email address, like name@example.com."]
+    if not isinstance(password, str) or password == "":
+        errors["password"] = ["Enter your password."]
+    elif len(password) > PASSWORD_MAX_LENGTH:
+        errors["password"] = ["The email address or password is not correct."]
+    if errors:
+        raise invalid(errors)
+    email = email_normalize(email)
+    name = _text(name, field="name", max_length=ApiToken._meta.get_field("name").max_length,
+                 required=True, errors=errors, label="Token name")
+    if errors:
+        raise invalid(errors)
+    if _too_many_failures(email, ip):
+        raise DomainError(
+            "Too many failed attempts. Wait a few minutes and try again, or reset your password.",
+            code="rate_limited", status=429,
+        )
+    user = authenticate(request, email=email, password=password)
+    if user is None or not user.is_active:
+        _record_failure(email, ip)
+        raise DomainError(
+            "The email address or password is not correct. Passwords are case sensitive.",
+            code="invalid_credentials", status=401,
+        )
+    cache.delete(_limit_keys(email, ip)[0])  # a success clears the account's failures
+    return ApiToken.issue(user, name=name)
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk).delete()
+
+
+# --- address book (ACC-7) -----------------------------------------------------
+
+ADDRESS_FIELDS = (
+    "first_name", "last_name", "line1", "line2", "city", "region", "postal_code", "country", "phone",
+)
+_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "line1": "Street address",
+    "line2": "Apartment, suite or building",
+    "city": "City",
+    "region": "State, province or region",
+    "postal_code": "Postal code",
+    "country": "Country",
+    "phone": "Phone number",
+}
+_REQUIRED = {"first_name", "last_name", "line1", "city", "country", "phone"}
+
+# Countries whose post needs a postal code on every parcel.
+POSTAL_CODE_COUNTRIES = frozenset({
+    "AR", "AT", "AU", "BE", "BG", "BR", "CA", "CH", "CN", "CZ", "DE", "DK", "ES", "FI", "FR", "GB",
+    "GR", "HU", "IN", "IT", "JP", "KR", "LA", "MX", "NL", "NO", "NZ", "PL", "PT", "RO", "RU", "SE",
+    "TH", "TR", "TW", "UA", "US", "VN",
+})
+# Simple shape checks where the format is well known: (pattern, example).
+POSTAL_CODE_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    "US": (re.compile(r"^\d{5}(-?\d{4})?$"), "5 digits or 9 digits, like 55103 or 55103-1234"),
+    "DE": (re.compile(r"^\d{5}$"), "5 digits, like 10115"),
+    "FR": (re.compile(r"^\d{5}$"), "5 digits, like 75001"),
+    "MX": (re.compile(r"^\d{5}$"), "5 digits, like 06600"),
+    "TR": (re.compile(r"^\d{5}$"), "5 digits, like 34000"),
+    "UA": (re.compile(r"^\d{5}$"), "5 digits, like 01001"),
+    "RU": (re.compile(r"^\d{6}$"), "6 digits, like 101000"),
+    "BR": (re.compile(r"^\d{5}-?\d{3}$"), "8 digits, like 01310-100"),
+    "PL": (re.compile(r"^\d{2}-?\d{3}$"), "5 digits, like 00-950"),
+    "GB": (re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"), "like SW1A 1AA"),
+    "CA": (re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$"), "like K1A 0B1"),
+}
+_PHONE_CHARS = re.compile(r"^\+?[\d\s\-()]+$")
+PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 6, 20
+
+
+def _max_length(field: str) -> int:
+    return Address._meta.get_field(field).max_length
+
+
+def address_clean(data: Mapping[str, Any]) -> dict[str, str]:
+    """Check and tidy every address field; raise one error listing every wrong field (ACC-7)."""
+    errors: dict[str, list[str]] = {}
+    unknown = set(data) - set(ADDRESS_FIELDS)
+    for name in sorted(unknown):
+        errors[name] = ["Unknown field."]
+    cleaned = {
+        name: _text(data.get(name), field=name, max_length=_max_length(name),
+                    required=name in _REQUIRED, errors=errors, label=_LABELS[name])
+        for name in ADDRESS_FIELDS
+    }
+    # ACC-7: first and last name are both required above (a complete name).
+    country = cleaned["country"].upper()
+    cleaned["country"] = country
+    if "country" not in errors and not is_country(country):
+        errors["country"] = ["Choose a country from the list (a two-letter code such as US or FR)."]
+
+    postal = " ".join(cleaned["postal_code"].upper().split())
+    cleaned["postal_code"] = postal
+    if "postal_code" not in errors and "country" not in errors:
+        if not postal and country in POSTAL_CODE_COUNTRIES:
+            errors["postal_code"] = ["A postal code is required for this country."]
+        elif postal and country in POSTAL_CODE_FORMATS:
+            pattern, example = POSTAL_CODE_FORMATS[country]
+            if not pattern.match(postal):
+                errors["postal_code"] = [f"This postal code does not look right: use {example}."]
+
+    phone = cleaned["phone"]
+    if "phone" not in errors:
+        digits = sum(ch.isdigit() for ch in phone)
+        if not _PHONE_CHARS.match(phone) or "+" in phone[1:]:
+            errors["phone"] = [
+                "Use digits only, with an optional + at the start; spaces, dashes and brackets are fine."
+            ]
+        elif not PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS:
+            errors["phone"] = [
+                f"A phone number has {PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS} digits (this one has {digits})."
+            ]
+    if errors:
+        raise invalid(errors, "Please correct the address.")
+    return cleaned
+
+
+def _lock_book(user: User) -> None:
+    """Serialise address-book writes of one person (the one-default rule spans rows)."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _owned(user: User, address_id: Any) -> Address:
+    try:
+        return Address.objects.select_for_update().get(pk=int(address_id), user=user)
+    except (Address.DoesNotExist, TypeError, ValueError):
+        raise NotFound("This address is not in your address book.") from None
+
+
+@transaction.atomic
+def address_create(*, user: User, make_default: bool = False, **fields: Any) -> Address:
+    """Add an address. The first one becomes the default, as does any made default on purpose."""
+    cleaned = address_clean(fields)
+    _lock_book(user)
+    first = not Address.objects.filter(user=user).exists()
+    if make_default and not first:
+        Address.objects.filter(user=user, is_default=True).update(is_default=False)
+    return Address.objects.create(user=user, is_default=first or bool(make_default), **cleaned)
+
+
+@transaction.atomic
+def address_update(*, user: User, address_id: Any, changes: Mapping[str, Any]) -> Address:
+    """Change some or all fields of one of the person's addresses; the whole address is re-checked."""
+    _lock_book(user)
+    address = _owned(user, address_id)
+    current = {name: getattr(address, name) for name in ADDRESS_FIELDS}
+    cleaned = address_clean({**current, **changes})
+    for name, value in cleaned.items():
+        setattr(address, name, value)
+    address.save(update_fields=list(cleaned))
+    return address
+
+
+@transaction.atomic
+def address_delete(*, user: User, address_id: Any) -> None:
+    """Remove an address; when it was the default, the newest remaining one becomes the default."""
+    _lock_book(user)
+    address = _owned(user, address_id)
+    was_default = address.is_default
+    address.delete()
+    if was_default:
+        newest = Address.objects.filter(user=user).order_by("-created_at", "-pk").first()
+        if newest is not None:
+            newest.is_default = True
+            newest.save(update_fields=["is_default"])
+
+
+@transaction.atomic
+def address_set_default(*, user: User, address_id: Any) -> Address:
+    """Make one address the default; exactly one address of a book is the default."""
+    _lock_book(user)
+    address = _owned(user, address_id)
+    if not address.is_default:
+        Address.objects.filter(user=user, is_default=True).update(is_default=False)
+        address.is_default = True
+        address.save(update_fields=["is_default"])
+    return address

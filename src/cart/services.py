@@ -1,0 +1,117 @@
+"""Cart writes (a minimal cart; checkout and orders come later, ORD-1).
+
+Every write checks the variant is still sold and that the line never asks for
+more than the stock on hand. Stock is not reserved by a cart: checkout checks
+it again under a lock.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from cart.models import CartLine
+from cart.selectors import MAX_LINE_QUANTITY, variant_is_sold
+from catalog.models import Variant
+from core.errors import Conflict, DomainError, NotFound
+
+
+def _check_quantity(quantity: object) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise DomainError(
+            "Enter a whole number.",
+            code="invalid_quantity",
+            fields={"quantity": ["Enter a whole number."]},
+            status=422,
+        )
+    if not 1 <= quantity <= MAX_LINE_QUANTITY:
+        message = f"Choose a quantity from 1 to {MAX_LINE_QUANTITY}."
+        raise DomainError(
+            message, code="invalid_quantity", fields={"quantity": [message]}, status=422
+        )
+    return quantity
+
+
+def _locked_variant(variant: Variant) -> Variant:
+    """The variant re-read under a row lock (PostgreSQL), with its product and store."""
+    return (
+        Variant.objects.select_for_update(of=("self",))
+        .select_related("product__store")
+        .get(pk=variant.pk)
+    )
+
+
+def _check_stock(*, variant: Variant, quantity: int, already: int = 0) -> None:
+    if not variant_is_sold(variant):
+        raise Conflict("This item is no longer sold.", code="unavailable")
+    if variant.stock <= 0:
+        raise Conflict("This item is out of stock.", code="out_of_stock")
+    if quantity > variant.stock:
+        if already:
+            message = (
+                f"Only {variant.stock} left, and {already} already in your cart."
+                if already < variant.stock
+                else f"Only {variant.stock} left, and you already have them all in your cart."
+            )
+        else:
+            message = f"Only {variant.stock} left."
+        raise Conflict(message, code="not_enough_stock", fields={"quantity": [message]})
+
+
+@transaction.atomic
+def cart_add(*, user, variant: Variant, quantity: int) -> CartLine:
+    """Add `quantity` units of `variant`, merging with the line already in the cart.
+
+    Refuses an inactive variant (or product or store), an out-of-stock one, a
+    quantity outside 1..MAX_LINE_QUANTITY, and a total above the stock. The line
+    remembers the unit price the buyer saw now (price_seen_minor).
+    """
+    quantity = _check_quantity(quantity)
+    variant = _locked_variant(variant)
+    line = CartLine.objects.select_for_update().filter(user=user, variant=variant).first()
+    already = line.quantity if line else 0
+    total = already + quantity
+    if total > MAX_LINE_QUANTITY:
+        message = f"A cart line holds at most {MAX_LINE_QUANTITY} units."
+        raise DomainError(
+            message, code="invalid_quantity", fields={"quantity": [message]}, status=422
+        )
+    _check_stock(variant=variant, quantity=total, already=already)
+    if line is None:
+        return CartLine.objects.create(
+            user=user, variant=variant, quantity=total, price_seen_minor=variant.price_minor
+        )
+    line.quantity = total
+    line.price_seen_minor = variant.price_minor
+    line.save(update_fields=["quantity", "price_seen_minor"])
+    return line
+
+
+def _own_line(*, user, line_id: int) -> CartLine:
+    line = CartLine.objects.select_for_update().filter(user=user, pk=line_id).first()
+    if line is None:
+        raise NotFound("This item is not in your cart.")
+    return line
+
+
+@transaction.atomic
+def cart_update_quantity(*, user, line_id: int, quantity: int) -> CartLine:
+    """Set the quantity of one of the person's lines (1..MAX_LINE_QUANTITY, at most the stock).
+
+    Lowering a quantity is always allowed while the item is sold, even when it
+    is still above the stock, so the buyer can step down to what is left.
+    """
+    quantity = _check_quantity(quantity)
+    line = _own_line(user=user, line_id=line_id)
+    variant = _locked_variant(line.variant)
+    if quantity > line.quantity or not variant_is_sold(variant):
+        _check_stock(variant=variant, quantity=quantity)
+    line.quantity = quantity
+    line.price_seen_minor = variant.price_minor  # the buyer sees the current price on the cart page
+    line.save(update_fields=["quantity", "price_seen_minor"])
+    return line
+
+
+@transaction.atomic
+def cart_remove(*, user, line_id: int) -> None:
+    """Remove one of the person's lines."""
+    _own_line(user=user, line_id=line_id).delete()

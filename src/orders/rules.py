@@ -1,0 +1,157 @@
+"""Who may do what to an order, and when — with the reason when not (HLP-4).
+
+Each `check_*` returns a Decision. The services call the same functions and
+raise when a decision says no, and the pages and the API show the decision's
+reason and `available_from`, so the explanation can never disagree with the
+enforcement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.policy import policy
+from orders.models import Order, RequestStatus
+from orders.states import State
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    code: str = "ok"
+    reason: str = ""
+    available_from: dt.datetime | None = None
+    rule: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+OK = Decision(True)
+
+
+def _no(code: str, reason: str, rule: str, available_from: dt.datetime | None = None) -> Decision:
+    return Decision(False, code, reason, available_from, rule)
+
+
+def _pending(order: Order, related: str) -> bool:
+    return getattr(order, related).filter(status=RequestStatus.PENDING).exists()
+
+
+def check_cancel_unpaid(order: Order, now: dt.datetime) -> Decision:
+    """ORD-3: the buyer cancels an unpaid order directly."""
+    if order.state == State.AWAITING_PAYMENT:
+        return OK
+    if order.state in (State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING):
+        return _no(
+            "payment_in_progress",
+            "The payment is being processed or verified; you can cancel once its status updates.",
+            "ORD-5",
+        )
+    return _no(
+        "already_paid_or_closed", "Only an order that has not been paid can be cancelled directly.", "ORD-3"
+    )
+
+
+def check_request_cancellation(order: Order, now: dt.datetime) -> Decision:
+    """ORD-5: a paid, unshipped order: the buyer asks, the seller answers."""
+    if order.state in (State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING):
+        return _no(
+            "payment_in_progress",
+            "An order cannot be cancelled while its payment is being processed or verified. "
+            "Try again once the status updates.",
+            "ORD-5",
+        )
+    if order.state == State.AWAITING_PAYMENT:
+        return _no("not_paid", "This order is not paid yet: cancel it directly instead.", "ORD-3")
+    if order.state == State.SHIPPED:
+        return _no(
+            "already_shipped",
+            "The seller has already shipped this order. If it does not arrive or has a "
+            "problem, open a dispute instead.",
+            "ORD-5",
+        )
+    if order.state != State.AWAITING_SHIPMENT:
+        return _no("order_finished", "This order is already closed or completed.", "ORD-5")
+    if _pending(order, "cancellation_requests"):
+        return _no(
+            "request_pending",
+            "You have already asked to cancel this order; the seller has until the deadline shown to answer.",
+            "ORD-5",
+        )
+    return OK
+
+
+def check_answer_cancellation(order: Order, now: dt.datetime) -> Decision:
+    if order.state != State.AWAITING_SHIPMENT or not _pending(order, "cancellation_requests"):
+        return _no("no_pending_request", "There is no cancellation request waiting for an answer.", "ORD-5")
+    return OK
+
+
+def check_ship(order: Order, now: dt.datetime) -> Decision:
+    """ORD-6: the seller ships a paid order."""
+    if order.state == State.AWAITING_SHIPMENT:
+        if _pending(order, "cancellation_requests"):
+            return _no(
+                "cancellation_pending",
+                "The buyer has asked to cancel this order: accept or refuse the request before shipping.",
+                "ORD-5",
+            )
+        return OK
+    if order.state in (State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING):
+        return _no("not_paid", "This order is not paid yet; do not ship it.", "ORD-6")
+    if order.state == State.SHIPPED:
+        return _no("already_shipped", "This order is already marked as shipped.", "ORD-6")
+    return _no("order_finished", "This order is closed or completed and cannot be shipped.", "ORD-6")
+
+
+def check_confirm_receipt(order: Order, now: dt.datetime) -> Decision:
+    """ORD-7: the buyer confirms receipt of a shipped order."""
+    if order.state == State.SHIPPED and order.received_at is None:
+        return OK
+    if order.state == State.SHIPPED:
+        return _no("already_confirmed", "You have already confirmed receipt.", "ORD-7")
+    if order.state in (State.COMPLETED, State.CLOSED):
+        return _no("order_finished", "This order is already closed or completed.", "ORD-7")
+    return _no("not_shipped", "You can confirm receipt once the seller has shipped the order.", "ORD-7")
+
+
+def check_request_extension(order: Order, now: dt.datetime) -> Decision:
+    """BP-4: on a shipped order that is late (its promised delivery time has passed)."""
+    if order.state != State.SHIPPED:
+        return _no(
+            "not_shipped",
+            "Protection can be extended only on a shipped order that has not completed.",
+            "BP-4",
+        )
+    if order.received_at is not None:
+        return _no("received", "You confirmed receipt, so there is nothing to extend.", "BP-4")
+    if order.promised_delivery_at and now < order.promised_delivery_at:
+        return _no(
+            "not_late_yet",
+            "The order is still within its promised delivery time; you can ask "
+            "for more protection time if it has not arrived by then.",
+            "BP-4",
+            available_from=order.promised_delivery_at,
+        )
+    if _pending(order, "extension_requests"):
+        return _no(
+            "request_pending",
+            "You have already asked for an extension; the seller has not answered yet.",
+            "BP-4",
+        )
+    return OK
+
+
+def check_answer_extension(order: Order, now: dt.datetime) -> Decision:
+    if order.state != State.SHIPPED or not _pending(order, "extension_requests"):
+        return _no("no_pending_request", "There is no extension request waiting for an answer.", "BP-4")
+    return OK
+
+
+def check_extension_days(days: int) -> Decision:
+    low, high = policy.extension_min_days, policy.extension_max_days
+    if not low <= days <= high:
+        return _no("invalid_days", f"Choose from {low} to {high} days.", "BP-4")
+    return OK

@@ -1,0 +1,652 @@
+"""Order use cases (ORD-1…ORD-9, BP-4): checkout, pay, cancel, ship, receive, extend.
+
+Each function checks with orders.rules (the same code the pages use to explain
+why a button is missing), then changes state only through
+orders.transitions.order_transition. Side effects — refunds, notices and
+their emails — are rows written in the same transaction (outbox).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from cart.models import CartLine
+from catalog.models import Variant
+from core.errors import Conflict, DomainError, NotAllowed
+from core.money import Money, convert
+from core.policy import policy
+from deadlines.services import deadline_disarm
+from orders import notices
+from orders.models import (
+    CancellationRequest,
+    Checkout,
+    ExtensionRequest,
+    Order,
+    OrderEvent,
+    OrderLine,
+    RequestStatus,
+    TrackingEvent,
+)
+from orders.rules import (
+    Decision,
+    check_answer_cancellation,
+    check_answer_extension,
+    check_cancel_unpaid,
+    check_confirm_receipt,
+    check_extension_days,
+    check_request_cancellation,
+    check_request_extension,
+    check_ship,
+)
+from orders.states import Actor, CloseReason, DeadlineKind, State
+from orders.transitions import (
+    SUBJECT,
+    order_arm,
+    order_arm_deadline,
+    order_transition,
+    promised_delivery,
+    protection_end,
+    reminder_kind,
+)
+
+
+def _enforce(decision: Decision) -> None:
+    if not decision:
+        raise NotAllowed(decision.reason, code=decision.code)
+
+
+def _locked(order: Order | int) -> Order:
+    pk = order.pk if isinstance(order, Order) else order
+    return Order.objects.select_for_update().get(pk=pk)
+
+
+def _event(
+    order: Order,
+    *,
+    kind: str,
+    actor: str,
+    now: dt.datetime,
+    actor_user=None,
+    reason: str = "",
+    data: dict | None = None,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        at=now,
+        actor=actor,
+        actor_user=actor_user,
+        kind=kind,
+        from_state=order.state,
+        to_state=order.state,
+        reason=reason,
+        data=data or {},
+    )
+
+
+# --- Checkout (ORD-1) ----------------------------------------------------------------------
+
+
+def _new_number() -> str:
+    return "HA" + "".join(secrets.choice("0123456789") for _ in range(12))
+
+
+def _shipping_for(store, products, country: str):
+    """The cheapest shipping method every product of a store order offers, with its estimate.
+
+    A product with no methods chosen accepts any method of its store.
+    """
+    common = set(store.shipping_methods.prefetch_related("estimates"))
+    for product in products:
+        chosen = set(product.shipping_methods.all())
+        if chosen:
+            common &= chosen
+    for method in sorted(common, key=lambda m: (m.price_minor, m.pk)):
+        estimate = method.estimate_for(country)
+        if estimate is not None:
+            return method, estimate
+    return None
+
+
+def checkout_place(*, buyer, address, idempotency_key: str, now: dt.datetime) -> Checkout:
+    """Turn the buyer's cart into one order per store (ORD-1), reserving stock under lock.
+
+    A repeated call with the same idempotency key returns the first checkout.
+    """
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise DomainError(
+            "A checkout needs an idempotency key of 1–64 characters.",
+            code="invalid",
+            fields={"idempotency_key": ["Required, at most 64 characters."]},
+            status=422,
+        )
+    existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+    if existing:
+        return existing
+    if address.user_id != buyer.pk:
+        raise DomainError(
+            "Choose one of your own addresses.",
+            code="invalid",
+            fields={"address_id": ["Not one of your addresses."]},
+            status=422,
+        )
+    if not (address.first_name.strip() and address.last_name.strip()):
+        raise DomainError(
+            "The shipping address needs a first and a last name.",
+            code="incomplete_name",
+            fields={"address_id": ["Add a first and last name to this address."]},
+            status=422,
+        )
+    try:
+        with transaction.atomic():
+            return _place(buyer=buyer, address=address, idempotency_key=idempotency_key, now=now)
+    except IntegrityError:
+        existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+        if existing:  # a concurrent double submit won the race
+            return existing
+        raise
+
+
+def _place(*, buyer, address, idempotency_key: str, now: dt.datetime) -> Checkout:
+    checkout = Checkout.objects.create(buyer=buyer, idempotency_key=idempotency_key, created_at=now)
+    lines = list(
+        CartLine.objects.filter(user=buyer).select_related("variant__product__store").order_by("variant_id")
+    )
+    if not lines:
+        raise DomainError("Your cart is empty.", code="empty_cart", status=422)
+    # Lock the variants in a fixed order (by id) so concurrent checkouts cannot deadlock.
+    variants = {
+        v.pk: v
+        for v in Variant.objects.select_for_update(of=("self",))
+        .select_related("product__store")
+        .filter(pk__in=[line.variant_id for line in lines])
+        .order_by("pk")
+    }
+    problems = {}
+    by_store = defaultdict(list)
+    for line in lines:
+        variant = variants.get(line.variant_id)
+        product = variant.product if variant else None
+        if variant is None or not variant.is_active or not product.is_active or not product.store.is_active:
+            problems[str(line.variant_id)] = "This item is no longer sold; remove it from your cart."
+        elif variant.stock < line.quantity:
+            problems[str(line.variant_id)] = (
+                f"Only {variant.stock} left of {product.title}."
+                if variant.stock
+                else f"{product.title} is out of stock."
+            )
+        else:
+            by_store[product.store].append((line, variant))
+    if problems:
+        raise Conflict(
+            "Some items in your cart cannot be bought as they are.", code="cart_problems", fields=problems
+        )
+    for store, store_lines in sorted(by_store.items(), key=lambda item: item[0].pk):
+        products = [variant.product for _, variant in store_lines]
+        shipping = _shipping_for(store, products, address.country)
+        if shipping is None:
+            raise Conflict(
+                f"{store.name} does not deliver to this address's country.",
+                code="no_delivery",
+                fields={"address_id": [f"{store.name} does not deliver there."]},
+            )
+        method, estimate = shipping
+        order = Order.objects.create(
+            number=_new_number(),
+            checkout=checkout,
+            buyer=buyer,
+            store=store,
+            currency=store.currency,
+            ship_first_name=address.first_name,
+            ship_last_name=address.last_name,
+            ship_line1=address.line1,
+            ship_line2=address.line2,
+            ship_city=address.city,
+            ship_region=address.region,
+            ship_postal_code=address.postal_code,
+            ship_country=address.country,
+            ship_phone=address.phone,
+            processing_days=max(v.product.processing_days for _, v in store_lines),
+            shipping_method=method,
+            delivery_max_days=estimate.max_days,
+            placed_at=now,
+        )
+        items = 0
+        for line, variant in store_lines:
+            unit = convert(Money(variant.price_minor, variant.product.currency), store.currency).amount
+            OrderLine.objects.create(
+                order=order,
+                variant=variant,
+                product_title=variant.product.title,
+                variant_label=variant.label,
+                unit_price_minor=unit,
+                quantity=line.quantity,
+                processing_days=variant.product.processing_days,
+            )
+            items += unit * line.quantity
+            Variant.objects.filter(pk=variant.pk).update(stock=F("stock") - line.quantity)
+        order.items_total_minor = items
+        order.shipping_total_minor = convert(method.price, store.currency).amount
+        order.total_minor = items + order.shipping_total_minor
+        order.save(update_fields=["items_total_minor", "shipping_total_minor", "total_minor"])
+        OrderEvent.objects.create(
+            order=order,
+            at=now,
+            actor=Actor.BUYER,
+            actor_user=buyer,
+            kind="placed",
+            to_state=State.AWAITING_PAYMENT,
+            reason="Order placed",
+        )
+        order_arm_deadline(order, DeadlineKind.PAYMENT_WINDOW, now)
+    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    from catalog.services import product_refresh_summary
+
+    for product in {v.product for v in variants.values()}:
+        product_refresh_summary(product=product)
+    return checkout
+
+
+def _restock(order: Order) -> None:
+    """Give the units of a closed order back to the catalog."""
+    from catalog.services import product_refresh_summary
+
+    touched = set()
+    for line in order.lines.select_related("variant__product"):
+        if line.variant_id:
+            Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
+            touched.add(line.variant.product)
+    for product in touched:
+        product_refresh_summary(product=product)
+
+
+def order_close(
+    *,
+    order: Order | int,
+    actor: str,
+    close_reason: str,
+    now: dt.datetime,
+    actor_user=None,
+    reason: str = "",
+    kind: str = "",
+) -> Order:
+    """Close an order with its reason, give the stock back and refund whatever was paid (ORD-9)."""
+    from payments.services import refund_order_full
+
+    with transaction.atomic():
+        closed = order_transition(
+            order=order,
+            to=State.CLOSED,
+            actor=actor,
+            now=now,
+            actor_user=actor_user,
+            close_reason=close_reason,
+            reason=reason,
+            kind=kind or close_reason,
+        )
+        _restock(closed)
+        refund = refund_order_full(
+            order=closed,
+            reason=CloseReason(close_reason).label,
+            event_key=f"order:{closed.pk}:close",
+            now=now,
+        )
+        notices.order_closed(closed, refund=refund, now=now)
+    return closed
+
+
+# --- Payment ------------------------------------------------------------------------------
+
+
+def checkout_pay(*, checkout: Checkout, token: str, idempotency_key: str, now: dt.datetime):
+    """Pay every unpaid order of the checkout, one payment per currency (simulated success path).
+
+    The payment's idempotency key makes a double submit charge once (PAY-5).
+    """
+    from payments.models import Payment
+    from payments.providers import get_provider
+
+    orders = list(checkout.orders.filter(state=State.AWAITING_PAYMENT).order_by("pk"))
+    if not orders:
+        raise Conflict("Nothing in this checkout is waiting for payment.", code="nothing_to_pay")
+    by_currency = defaultdict(list)
+    for order in orders:
+        by_currency[order.currency].append(order)
+    provider = get_provider()
+    payments = []
+    for currency, group in sorted(by_currency.items()):
+        key = f"{idempotency_key}:{currency}"
+        payment = Payment.objects.filter(idempotency_key=key).first()
+        if payment is None:
+            amount = Money(sum(o.total_minor for o in group), currency)
+            try:
+                with transaction.atomic():
+                    payment = Payment.objects.create(
+                        checkout=checkout,
+                        provider=provider.name,
+                        amount_minor=amount.amount,
+                        currency=currency,
+                        idempotency_key=key,
+                        created_at=now,
+                    )
+            except IntegrityError:
+                payment = Payment.objects.get(idempotency_key=key)
+        if payment.state == Payment.State.PENDING:
+            result = provider.charge(amount=payment.amount, token=token, idempotency_key=key)
+            with transaction.atomic():
+                payment = Payment.objects.select_for_update().get(pk=payment.pk)
+                if payment.state == Payment.State.PENDING:
+                    if result.ok:
+                        payment.state, payment.provider_ref, payment.succeeded_at = (
+                            Payment.State.SUCCEEDED,
+                            result.provider_ref,
+                            now,
+                        )
+                    else:
+                        payment.state, payment.failure_code = Payment.State.FAILED, result.failure_code
+                    payment.save()
+                    if result.ok:
+                        for order in group:
+                            order_paid(order=order, now=now)
+        payments.append(payment)
+    return payments
+
+
+def order_paid(*, order: Order, now: dt.datetime) -> Order:
+    """The payment went through: the ship-by countdown starts (ORD-4), then the security review (ORD-8)."""
+    with transaction.atomic():
+        paid = order_transition(
+            order=order,
+            to=State.AWAITING_SHIPMENT,
+            actor=Actor.SYSTEM,
+            now=now,
+            kind="paid",
+            reason="Payment received",
+        )
+        notices.order_paid(paid, now=now)
+        return order_security_review(order=paid, now=now)
+
+
+def coupon_reused_by_buyer(order: Order) -> bool:
+    """ORD-8 (A): the hook the coupons feature fills in; no coupons exist yet."""
+    return False
+
+
+def order_security_review(*, order: Order, now: dt.datetime) -> Order:
+    """ORD-8: close a paid order that reuses a coupon or ships to an incomplete name, with a full refund."""
+    if coupon_reused_by_buyer(order):
+        return order_close(
+            order=order,
+            actor=Actor.SYSTEM,
+            close_reason=CloseReason.SECURITY_COUPON_REUSE,
+            now=now,
+            kind="security_review",
+        )
+    if not (order.ship_first_name.strip() and order.ship_last_name.strip()):
+        return order_close(
+            order=order,
+            actor=Actor.SYSTEM,
+            close_reason=CloseReason.SECURITY_INCOMPLETE_NAME,
+            now=now,
+            kind="security_review",
+        )
+    return order
+
+
+# --- Buyer actions ------------------------------------------------------------------------
+
+
+def order_cancel_unpaid(*, order: Order, buyer, now: dt.datetime) -> Order:
+    """ORD-3: the buyer cancels an unpaid order directly."""
+    with transaction.atomic():
+        locked = _locked(order)
+        _enforce(check_cancel_unpaid(locked, now))
+        return order_close(
+            order=locked,
+            actor=Actor.BUYER,
+            actor_user=buyer,
+            now=now,
+            close_reason=CloseReason.BUYER_CANCELLED_UNPAID,
+        )
+
+
+def order_request_cancellation(*, order: Order, buyer, reason: str, now: dt.datetime) -> CancellationRequest:
+    """ORD-5: ask the seller to cancel a paid, unshipped order; silence for 48 h cancels it."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 300:
+        raise DomainError(
+            "Tell the seller why (up to 300 characters).",
+            code="invalid",
+            fields={"reason": ["Give a reason of 1–300 characters."]},
+            status=422,
+        )
+    with transaction.atomic():
+        locked = _locked(order)
+        _enforce(check_request_cancellation(locked, now))
+        due = now + policy.cancellation_answer_window
+        request = CancellationRequest.objects.create(
+            order=locked, reason=reason, created_at=now, answer_due_at=due
+        )
+        order_arm(locked, DeadlineKind.CANCELLATION_ANSWER, due, now)
+        _event(
+            locked,
+            kind="cancellation_requested",
+            actor=Actor.BUYER,
+            actor_user=buyer,
+            now=now,
+            reason=reason,
+            data={"answer_due_at": due.isoformat()},
+        )
+        notices.cancellation_requested(locked, request, now=now)
+        return request
+
+
+def cancellation_answer(*, order: Order, seller, accept: bool, note: str = "", now: dt.datetime) -> Order:
+    """ORD-5: the seller accepts (the order closes, refunded) or refuses (it goes on)."""
+    with transaction.atomic():
+        locked = _locked(order)
+        _enforce(check_answer_cancellation(locked, now))
+        request = locked.cancellation_requests.select_for_update().get(status=RequestStatus.PENDING)
+        request.status = RequestStatus.ACCEPTED if accept else RequestStatus.REFUSED
+        request.answered_at, request.seller_note = now, (note or "")[:300]
+        request.save()
+        deadline_disarm(
+            subject_type=SUBJECT, subject_id=locked.pk, now=now, kind=DeadlineKind.CANCELLATION_ANSWER
+        )
+        deadline_disarm(
+            subject_type=SUBJECT,
+            subject_id=locked.pk,
+            now=now,
+            kind=reminder_kind(DeadlineKind.CANCELLATION_ANSWER),
+        )
+        if accept:
+            return order_close(
+                order=locked,
+                actor=Actor.SELLER,
+                actor_user=seller,
+                now=now,
+                close_reason=CloseReason.CANCELLED_BY_SELLER_AGREEMENT,
+                reason=request.reason,
+            )
+        _event(
+            locked,
+            kind="cancellation_refused",
+            actor=Actor.SELLER,
+            actor_user=seller,
+            now=now,
+            reason=note or "The seller refused the cancellation.",
+        )
+        notices.cancellation_refused(locked, request, now=now)
+        return locked
+
+
+def cancellation_expire(*, order: Order, now: dt.datetime) -> Order:
+    """ORD-5: the seller did not answer in time; the order is cancelled and refunded."""
+    request = order.cancellation_requests.select_for_update().get(status=RequestStatus.PENDING)
+    request.status, request.answered_at = RequestStatus.EXPIRED, now
+    request.save()
+    return order_close(
+        order=order,
+        actor=Actor.SYSTEM,
+        now=now,
+        close_reason=CloseReason.CANCELLATION_UNANSWERED,
+        reason=request.reason,
+    )
+
+
+def order_confirm_receipt(*, order: Order, buyer, now: dt.datetime) -> Order:
+    """ORD-7 / BP-2: receipt confirmed; protection now ends 15 days after the earlier of this and PST."""
+    with transaction.atomic():
+        locked = _locked(order)
+        _enforce(check_confirm_receipt(locked, now))
+        locked.received_at = now
+        locked.protection_ends_at = protection_end(locked)
+        locked.save(update_fields=["received_at", "protection_ends_at"])
+        order_arm_deadline(locked, DeadlineKind.PROTECTION_END, now)
+        _event(
+            locked,
+            kind="receipt_confirmed",
+            actor=Actor.BUYER,
+            actor_user=buyer,
+            now=now,
+            reason="The buyer confirmed receipt",
+            data={"protection_ends_at": locked.protection_ends_at.isoformat()},
+        )
+        notices.receipt_confirmed(locked, now=now)
+        return locked
+
+
+def extension_request(
+    *, order: Order, buyer, days: int, reason: str = "", now: dt.datetime
+) -> ExtensionRequest:
+    """BP-4: ask for N more days of protection on a shipped, late order."""
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise DomainError(
+            "Enter a whole number of days.", code="invalid", fields={"days": ["Whole days."]}, status=422
+        )
+    decision = check_extension_days(days)
+    if not decision:
+        raise DomainError(decision.reason, code=decision.code, fields={"days": [decision.reason]}, status=422)
+    with transaction.atomic():
+        locked = _locked(order)
+        _enforce(check_request_extension(locked, now))
+        request = ExtensionRequest.objects.create(
+            order=locked, days=days, reason=(reason or "")[:300], created_at=now
+        )
+        _event(
+            locked,
+            kind="extension_requested",
+            actor=Actor.BUYER,
+            actor_user=buyer,
+            now=now,
+            reason=reason,
+            data={"days": days},
+        )
+        notices.extension_requested(locked, request, now=now)
+        return request
+
+
+def extension_answer(*, order: Order, seller, accept: bool, now: dt.datetime) -> Order:
+    """BP-4: accepted → PST and protection end move by N days; refused → nothing changes."""
+    with transaction.atomic():
+        locked = _locked(order)
+        _enforce(check_answer_extension(locked, now))
+        request = locked.extension_requests.select_for_update().get(status=RequestStatus.PENDING)
+        request.status = RequestStatus.ACCEPTED if accept else RequestStatus.REFUSED
+        request.answered_at = now
+        request.save()
+        if accept:
+            locked.extension_days += request.days
+            locked.promised_delivery_at = promised_delivery(locked)
+            locked.protection_ends_at = protection_end(locked)
+            locked.save(update_fields=["extension_days", "promised_delivery_at", "protection_ends_at"])
+            order_arm_deadline(locked, DeadlineKind.PROTECTION_END, now)
+            _event(
+                locked,
+                kind="extension_accepted" if accept else "extension_refused",
+                actor=Actor.SELLER,
+                actor_user=seller,
+                now=now,
+                data={"days": request.days},
+            )
+        notices.extension_answered(locked, request, now=now)
+        return locked
+
+
+# --- Seller actions -----------------------------------------------------------------------
+
+
+def order_mark_shipped(
+    *, order: Order, seller, carrier: str, tracking_number: str, now: dt.datetime
+) -> Order:
+    """ORD-6: the seller ships with a carrier and tracking number; PST and protection start."""
+    fields = {}
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or len(carrier) > 80:
+        fields["carrier"] = ["Name the carrier (1–80 characters)."]
+    if not tracking_number or len(tracking_number) > 80 or not tracking_number.replace("-", "").isalnum():
+        fields["tracking_number"] = ["Enter the tracking number: letters and digits, up to 80."]
+    if fields:
+        raise DomainError("Some fields are invalid.", code="validation_error", fields=fields, status=422)
+    with transaction.atomic():
+        locked = _locked(order)
+        _enforce(check_ship(locked, now))
+        locked.carrier, locked.tracking_number = carrier, tracking_number
+        locked.save(update_fields=["carrier", "tracking_number"])
+        shipped = order_transition(
+            order=locked,
+            to=State.SHIPPED,
+            actor=Actor.SELLER,
+            actor_user=seller,
+            now=now,
+            kind="shipped",
+            reason=f"Shipped with {carrier}, tracking {tracking_number}",
+        )
+        notices.order_shipped(shipped, now=now)
+        return shipped
+
+
+def tracking_event_record(
+    *,
+    order: Order,
+    status: str,
+    occurred_at: dt.datetime,
+    location: str = "",
+    description: str = "",
+    source: str,
+    external_id: str | None = None,
+    now: dt.datetime,
+) -> tuple[TrackingEvent, bool]:
+    """Store one carrier scan; an event id seen before is ignored (returns created=False)."""
+    if status not in TrackingEvent.Status.values:
+        raise DomainError(
+            "Unknown tracking status.",
+            code="invalid",
+            fields={"status": [f"One of: {', '.join(TrackingEvent.Status.values)}."]},
+            status=422,
+        )
+    if order.state not in (State.SHIPPED, State.COMPLETED):
+        raise Conflict("Tracking can be added only to a shipped order.", code="not_shipped")
+    if external_id:
+        existing = TrackingEvent.objects.filter(external_id=external_id).first()
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            event = TrackingEvent.objects.create(
+                order=order,
+                external_id=external_id or None,
+                occurred_at=occurred_at,
+                received_at=now,
+                status=status,
+                location=location[:120],
+                description=description[:300],
+                source=source,
+            )
+    except IntegrityError:
+        return TrackingEvent.objects.get(external_id=external_id), False
+    return event, True

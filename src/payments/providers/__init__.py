@@ -1,0 +1,16 @@
+"""Payment providers behind one interface, chosen by settings.PAYMENT_PROVIDER."""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from payments.providers.base import ChargeResult, PaymentProvider, ProviderError, RefundResult
+
+PROVIDERS = {"simulated": "payments.providers.simulated.SimulatedProvider"}
+
+
+def get_provider(name: str | None = None) -> PaymentProvider:
+    name = name or getattr(settings, "PAYMENT_PROVIDER", "simulated")
+    return import_string(PROVIDERS[name])()
+
+
+__all__ = ["ChargeResult", "PaymentProvider", "ProviderError", "RefundResult", "get_provider"]
