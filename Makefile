@@ -8,7 +8,7 @@ PORT ?= 8000
 # The demo clock lets staff move the site's time forward to watch deadlines fire (`make run` only).
 DEMO_CLOCK ?= true
 
-.PHONY: run test lint check ci bench-pages install install-dev migrate seed clean
+.PHONY: run test lint check ci bench-pages bench-deadlines install install-dev migrate seed clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ ci:
 ## make bench-pages: page throughput against the floor view (gunicorn + PostgreSQL)
 bench-pages: install-dev
 	$(PY) bench/pages.py
+
+## make bench-deadlines: deadline firings per second with 10k, 100k and 1M pending (PostgreSQL);
+## N=10000 (or N=10000,100000) for a quick run
+bench-deadlines: install-dev
+	$(PY) bench/deadlines.py $(if $(N),--sizes $(N))
 
 clean:
 	rm -rf $(VENV) var

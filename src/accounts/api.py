@@ -18,6 +18,7 @@ from accounts.models import Address, User
 from core.countries import country_name
 from core.errors import DomainError
 from core.pagination import PagePagination
+from core.schemas import ErrorOut
 
 router = Router(tags=["accounts"])
 
@@ -106,10 +107,6 @@ class AddressOut(Schema):
         return country_name(obj.country)
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]]
 
 
 def _client_ip(request: HttpRequest) -> str:

@@ -26,15 +26,13 @@ from core.countries import is_country
 from core.errors import DomainError, NotFound
 from core.money import currencies
 from core.pagination import PagePagination
+from core.schemas import MoneyOut
 
 router = Router(tags=["catalog"])
 
 
 # --- schemas -------------------------------------------------------------------
 
-class MoneyOut(Schema):
-    amount: int = Field(description="Minor units (cents) of the currency.")
-    currency: str
 
 
 class StoreSummary(Schema):

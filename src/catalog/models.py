@@ -161,6 +161,11 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("catalog:product", kwargs={"slug": self.slug})
+
     @property
     def price(self) -> Money:
         return Money(self.min_price_minor, self.currency)
@@ -168,11 +173,6 @@ class Product(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.is_active and self.total_stock > 0
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("catalog:product", kwargs={"slug": self.slug})
 
 
 class Variant(models.Model):
@@ -197,7 +197,9 @@ class Variant(models.Model):
 
     @property
     def label(self) -> str:
-        return ", ".join(f"{k}: {v}" for k, v in self.options.items()) or "Standard"
+        """The options sorted by name, so the label reads the same on every database
+        (PostgreSQL's jsonb does not keep key order)."""
+        return ", ".join(f"{k}: {v}" for k, v in sorted(self.options.items())) or "Standard"
 
     @property
     def price(self) -> Money:

@@ -1,9 +1,15 @@
-"""Arming and disarming deadlines. Called by the transition functions of each subject."""
+"""Arming and disarming deadlines. Called by the transition functions of each subject.
+
+Inside a deadline batch whose prepare hook loaded the subject's pending deadlines
+under the subject's lock (deadlines.batch), these functions use that knowledge:
+nothing to disarm costs no query, and rows are disarmed by id.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from deadlines.batch import PendingRow, current
 from deadlines.models import Deadline, Status
 
 
@@ -18,7 +24,11 @@ def deadline_arm(
 ) -> Deadline:
     """Arm a deadline, replacing a pending one of the same kind for the same subject."""
     deadline_disarm(kind=kind, subject_type=subject_type, subject_id=subject_id, now=now)
-    return Deadline.objects.create(
+    batch = current()
+    known = batch.pending(subject_type, subject_id) if batch is not None else None
+    if known is not None:  # one pending deadline per kind: the replaced row must be written first
+        batch.write_disarmed_now(subject_type, subject_id, kind, now)
+    deadline = Deadline.objects.create(
         kind=kind,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -26,16 +36,48 @@ def deadline_arm(
         due_at=due_at,
         armed_at=now,
     )
+    if known is not None:
+        known[deadline.pk] = PendingRow(deadline.pk, kind, due_at)
+    return deadline
 
 
 def deadline_disarm(*, subject_type: str, subject_id: int, now: dt.datetime, kind: str | None = None) -> int:
-    """Disarm the subject's pending deadlines (of one kind, or all)."""
-    pending = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id, status=Status.PENDING)
-    if kind is not None:
-        pending = pending.filter(kind=kind)
-    return pending.update(status=Status.DISARMED, fired_at=now, outcome="disarmed")
+    """Disarm the subject's pending deadlines (of one kind, or all).
+
+    In a batch that knows them (see the module doc), the rows are written at its end.
+    """
+    batch = current()
+    known = batch.pending(subject_type, subject_id) if batch is not None else None
+    if known is None:
+        pending = Deadline.objects.filter(
+            subject_type=subject_type, subject_id=subject_id, status=Status.PENDING
+        )
+        if kind is not None:
+            pending = pending.filter(kind=kind)
+        return pending.update(status=Status.DISARMED, fired_at=now, outcome="disarmed")
+    rows = [row for row in known.values() if kind is None or row.kind == kind]
+    if rows:
+        batch.disarm(subject_type, subject_id, rows, now)
+    return len(rows)
 
 
 def deadline_pending(*, subject_type: str, subject_id: int) -> dict[str, Deadline]:
     rows = Deadline.objects.filter(subject_type=subject_type, subject_id=subject_id, status=Status.PENDING)
-    return {d.kind: d for d in rows}
+    batch = current()
+    gone = batch.unwritten(subject_type, subject_id) if batch is not None else set()
+    return {d.kind: d for d in rows if d.pk not in gone}
+
+
+def deadline_due_at(*, subject_type: str, subject_id: int, kind: str) -> dt.datetime | None:
+    """When the subject's pending deadline `kind` is due (None when none is pending)."""
+    batch = current()
+    known = batch.pending(subject_type, subject_id) if batch is not None else None
+    if known is not None:
+        return next((row.due_at for row in known.values() if row.kind == kind), None)
+    return (
+        Deadline.objects.filter(
+            subject_type=subject_type, subject_id=subject_id, kind=kind, status=Status.PENDING
+        )
+        .values_list("due_at", flat=True)
+        .first()
+    )

@@ -9,8 +9,11 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from accounts.auth import api_auth
+from cart.api import router as cart_router
 from catalog.api import router as catalog_router
 from core.api_errors import install_error_handlers
+from orders.api import router as orders_router
+from orders.api import seller_router as seller_orders_router
 from sellercenter.api import router as seller_router
 from wishlist.api import router as wishlist_router
 
@@ -25,4 +28,8 @@ install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/catalog/", catalog_router)
 api.add_router("/wishlist/", wishlist_router)
+api.add_router("/cart/", cart_router)
+api.add_router("/", orders_router)  # /checkout, /orders (orders.api)
+# Before "/seller/": its paths (store, products, …) never start with "orders".
+api.add_router("/seller/orders", seller_orders_router)
 api.add_router("/seller/", seller_router)

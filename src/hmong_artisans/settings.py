@@ -249,6 +249,13 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Carrier tracking webhook (ORD-6) -------------------------------------------
+# POST /webhooks/tracking/ accepts events signed with HMAC-SHA256 under this shared
+# secret (see orders.webhooks). The production settings refuse the dev default.
+TRACKING_WEBHOOK_SECRET = os.environ.get(
+    "TRACKING_WEBHOOK_SECRET", "dev-only-tracking-webhook-secret-change-me"
+)
+
 # DEMO_CLOCK=true lets staff move the site's clock forward (core.clock) to watch
 # deadlines fire. `make run` turns it on; the production settings refuse it.
 DEMO_CLOCK = env_bool("DEMO_CLOCK", False)

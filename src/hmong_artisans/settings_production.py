@@ -20,6 +20,8 @@ if DEMO_CLOCK:  # noqa: F405
     raise ImproperlyConfigured("DEMO_CLOCK must be off in production: the clock cannot be moved there")
 if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50+ characters")
+if TRACKING_WEBHOOK_SECRET.startswith("dev-only") or len(TRACKING_WEBHOOK_SECRET) < 32:  # noqa: F405
+    raise ImproperlyConfigured("Set TRACKING_WEBHOOK_SECRET to a random string of 32+ characters")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from hmong_artisans.api import api
+from orders.urls import checkout_patterns as orders_checkout_patterns
+from orders.webhooks import tracking_webhook
 
 admin.site.site_header = "Hmong Artisans back office"
 admin.site.site_title = "Hmong Artisans"
@@ -15,7 +17,12 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("wishlist/", include("wishlist.urls")),
     path("cart/", include("cart.urls")),
+    path("seller/orders/", include("orders.seller_urls")),
+    path("webhooks/tracking/", tracking_webhook, name="tracking_webhook"),
     path("seller/", include("sellercenter.urls")),
+    path("orders/", include("orders.urls")),
+    path("checkout/", include((orders_checkout_patterns, "checkout"))),
+    path("notices/", include("notifications.urls")),
     path("", include("catalog.urls")),
 ]
 

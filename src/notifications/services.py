@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
-
+from deadlines.batch import at_batch_end, enqueue, in_firing, insert_all_unless_exist
 from notifications.models import Notice
 
 
@@ -16,22 +15,65 @@ def notify(
 
     Returns None when this person was already notified of this event.
     """
-    if Notice.objects.filter(user=user, event_key=event_key).exists():
-        return None
-    try:
-        with transaction.atomic():
-            notice = Notice.objects.create(
-                user=user,
-                kind=kind,
-                event_key=event_key,
-                subject=subject[:200],
-                body=body,
-                url=url,
-                created_at=now,
-            )
-    except IntegrityError:  # a concurrent firing notified first
-        return None
+    created = notify_many(
+        [{"user": user, "kind": kind, "event_key": event_key, "subject": subject, "body": body, "url": url}],
+        now=now,
+    )
+    return created[0] if created else None
+
+
+def notify_many(notes: list[dict], *, now: dt.datetime) -> list[Notice]:
+    """Several notices at once (each a dict of notify()'s arguments; `user_id` may replace `user`).
+
+    One INSERT … ON CONFLICT DO NOTHING on (user, event_key) for all of them: no pre-check
+    and no savepoint; a person already notified of an event (perhaps by a concurrent
+    firing, a moment ago) is skipped. Each new notice's email task is written in the same
+    transaction (outbox). Returns the notices created.
+
+    Inside a deadline firing, the notices of the whole batch are written together at its
+    end (same transaction; dropped if the firing fails), and this returns an empty list.
+    """
+    notices = [
+        Notice(
+            **({"user": note["user"]} if "user" in note else {"user_id": note["user_id"]}),
+            kind=note["kind"],
+            event_key=note["event_key"],
+            subject=note["subject"][:200],
+            body=note["body"],
+            url=note.get("url", ""),
+            created_at=now,
+        )
+        for note in notes
+    ]
+    if in_firing():
+        at_batch_end("notifications.notices", _insert_notices, notices)
+        return []
+    return _insert_notices([notices])
+
+
+def _insert_notices(groups: list[list[Notice]]) -> list[Notice]:
     from notifications.tasks import notice_email
 
-    notice_email.enqueue(notice.pk)
+    notices = [notice for group in groups for notice in group]
+    created = []
+    for start in range(0, len(notices), 500):
+        created += insert_all_unless_exist(notices[start : start + 500], unique=["user", "event_key"])
+    for notice in created:
+        enqueue(notice_email, notice.pk)
+    return created
+
+
+def notice_mark_read(*, user, notice_id, now: dt.datetime) -> Notice:
+    """Mark one of the person's notices read (already read: unchanged). Another's: NotFound."""
+    from notifications.selectors import notice_get
+
+    notice = notice_get(user=user, notice_id=notice_id)
+    if notice.read_at is None:
+        Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now)
+        notice.read_at = now
     return notice
+
+
+def notice_mark_all_read(*, user, now: dt.datetime) -> int:
+    """Mark every unread notice of the person read; returns how many changed."""
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=now)

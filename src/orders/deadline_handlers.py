@@ -2,22 +2,68 @@
 
 Each handler locks the order and re-checks that it is still in the state
 that armed the deadline; if it moved on, the firing is skipped.
+
+`prepare_orders` runs once per batch before the firings: it locks all of the
+batch's orders in one SELECT … FOR UPDATE SKIP LOCKED (with the store, whose
+owner the notices address) and loads, one query each, their lines (a closing
+gives them back to stock), their refunds (a closing refunds what is left) and
+their pending deadlines, so a firing reads nothing again. An order another
+transaction holds (a seller shipping it right now) is left, with its deadline
+untouched, for a later batch: the holder may be disarming that very deadline,
+and waiting for it while holding the deadline row would deadlock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+
+from deadlines.batch import current as current_batch
 from deadlines.models import Deadline, Status
 from deadlines.registry import register
+from deadlines.services import deadline_due_at
 from orders import notices
 from orders.models import Order, RequestStatus
 from orders.states import Actor, CloseReason, DeadlineKind, State
-from orders.transitions import order_transition, reminder_kind
+from orders.transitions import SUBJECT, order_locked, order_transition, reminder_kind
+
+
+def prepare_orders(deadlines: list[Deadline], now: dt.datetime) -> set[int]:
+    """Lock the batch's orders at once; returns the ids of deadlines to leave for a later batch."""
+    batch = current_batch()
+    wanted = sorted({d.subject_id for d in deadlines})
+    query = (
+        Order.objects.filter(pk__in=wanted)
+        .select_related("store")
+        .prefetch_related("lines", "refunds")
+        .order_by("pk")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        query = query.select_for_update(skip_locked=True, of=("self",))
+    locked = {order.pk: order for order in query}
+    for order in locked.values():
+        batch.subject_locked(SUBJECT, order.pk, order)
+    batch.know_pending(
+        SUBJECT,
+        locked,
+        Deadline.objects.filter(subject_type=SUBJECT, subject_id__in=list(locked), status=Status.PENDING)
+        .values_list("pk", "kind", "subject_id", "due_at"),
+    )
+    missing = [pk for pk in wanted if pk not in locked]
+    if not missing:
+        return set()
+    # Skipped because another transaction holds them (an order that no longer exists fires,
+    # and its handler records "skipped").
+    busy = set(Order.objects.filter(pk__in=missing).values_list("pk", flat=True))
+    return {d.pk for d in deadlines if d.subject_id in busy}
 
 
 def _locked_order(deadline: Deadline) -> Order | None:
-    return Order.objects.select_for_update().filter(pk=deadline.subject_id).first()
+    try:
+        return order_locked(deadline.subject_id)
+    except Order.DoesNotExist:
+        return None
 
 
 def _still(order: Order | None, deadline: Deadline) -> bool:
@@ -85,12 +131,10 @@ def _reminder_handler(kind: str):
         order = _locked_order(deadline)
         if not _still(order, deadline):
             return "skipped: order moved on"
-        main = Deadline.objects.filter(
-            subject_type="order", subject_id=order.pk, kind=kind, status=Status.PENDING
-        ).first()
-        if main is None:
+        due = deadline_due_at(subject_type=SUBJECT, subject_id=order.pk, kind=kind)
+        if due is None:
             return "skipped: deadline no longer pending"
-        notices.reminder(order, kind, main.due_at, now=now)
+        notices.reminder(order, kind, due, now=now)
         return "reminded"
 
     return on_reminder
@@ -106,5 +150,5 @@ HANDLERS = {
 
 def register_all() -> None:
     for kind, handler in HANDLERS.items():
-        register(kind, handler)
-        register(reminder_kind(kind), _reminder_handler(kind))
+        register(kind, handler, prepare=prepare_orders)
+        register(reminder_kind(kind), _reminder_handler(kind), prepare=prepare_orders)

@@ -69,6 +69,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["buyer", "-placed_at"]),
             models.Index(fields=["store", "state", "ship_by"]),
+            models.Index(fields=["tracking_number"], name="order_tracking_number"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.money import Money
-from notifications.services import notify
+from notifications.services import notify_many
 from orders.models import Order
 
 
@@ -21,28 +21,34 @@ def _when(instant: dt.datetime | None) -> str:
     return f"{instant:%Y-%m-%d %H:%M} UTC" if instant else "—"
 
 
+def _for_buyer(order: Order, kind: str, key: str, subject: str, body: str) -> dict:
+    return {
+        "user_id": order.buyer_id,
+        "kind": kind,
+        "event_key": f"order:{order.pk}:{key}",
+        "subject": subject,
+        "body": body,
+        "url": buyer_url(order),
+    }
+
+
+def _for_seller(order: Order, kind: str, key: str, subject: str, body: str) -> dict:
+    return {
+        "user_id": order.store.owner_id,
+        "kind": kind,
+        "event_key": f"order:{order.pk}:{key}",
+        "subject": subject,
+        "body": body,
+        "url": seller_url(order),
+    }
+
+
 def _to_buyer(order: Order, kind: str, key: str, subject: str, body: str, now: dt.datetime) -> None:
-    notify(
-        user=order.buyer,
-        kind=kind,
-        event_key=f"order:{order.pk}:{key}",
-        subject=subject,
-        body=body,
-        url=buyer_url(order),
-        now=now,
-    )
+    notify_many([_for_buyer(order, kind, key, subject, body)], now=now)
 
 
 def _to_seller(order: Order, kind: str, key: str, subject: str, body: str, now: dt.datetime) -> None:
-    notify(
-        user=order.store.owner,
-        kind=kind,
-        event_key=f"order:{order.pk}:{key}",
-        subject=subject,
-        body=body,
-        url=seller_url(order),
-        now=now,
-    )
+    notify_many([_for_seller(order, kind, key, subject, body)], now=now)
 
 
 def order_paid(order: Order, *, now: dt.datetime) -> None:
@@ -71,15 +77,14 @@ def order_closed(order: Order, *, refund, now: dt.datetime) -> None:
     refund_text = (
         f" A refund of {Money(refund.amount_minor, refund.currency)} is on its way." if refund else ""
     )
-    _to_buyer(
-        order,
-        "order_closed",
-        "closed",
-        f"Order {order.number} was closed",
-        f"Reason: {reason}.{refund_text}",
-        now,
+    subject = f"Order {order.number} was closed"
+    notify_many(  # both parties in one statement
+        [
+            _for_buyer(order, "order_closed", "closed", subject, f"Reason: {reason}.{refund_text}"),
+            _for_seller(order, "order_closed", "closed", subject, f"Reason: {reason}."),
+        ],
+        now=now,
     )
-    _to_seller(order, "order_closed", "closed", f"Order {order.number} was closed", f"Reason: {reason}.", now)
 
 
 def cancellation_requested(order: Order, request, *, now: dt.datetime) -> None:

@@ -84,8 +84,18 @@ def check_request_cancellation(order: Order, now: dt.datetime) -> Decision:
 
 
 def check_answer_cancellation(order: Order, now: dt.datetime) -> Decision:
-    if order.state != State.AWAITING_SHIPMENT or not _pending(order, "cancellation_requests"):
+    pending = None
+    if order.state == State.AWAITING_SHIPMENT:
+        pending = order.cancellation_requests.filter(status=RequestStatus.PENDING).first()
+    if pending is None:
         return _no("no_pending_request", "There is no cancellation request waiting for an answer.", "ORD-5")
+    if now >= pending.answer_due_at:
+        return _no(
+            "answer_window_passed",
+            "The time to answer has ended: the cancellation goes through by itself and the buyer "
+            "is refunded.",
+            "ORD-5",
+        )
     return OK
 
 
@@ -97,6 +107,12 @@ def check_ship(order: Order, now: dt.datetime) -> Decision:
                 "cancellation_pending",
                 "The buyer has asked to cancel this order: accept or refuse the request before shipping.",
                 "ORD-5",
+            )
+        if order.ship_by and now >= order.ship_by:
+            return _no(
+                "ship_by_passed",
+                "The ship-by deadline has passed: the order closes by itself and the buyer is refunded.",
+                "ORD-4",
             )
         return OK
     if order.state in (State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING):
@@ -147,6 +163,12 @@ def check_request_extension(order: Order, now: dt.datetime) -> Decision:
 def check_answer_extension(order: Order, now: dt.datetime) -> Decision:
     if order.state != State.SHIPPED or not _pending(order, "extension_requests"):
         return _no("no_pending_request", "There is no extension request waiting for an answer.", "BP-4")
+    if order.protection_ends_at and now >= order.protection_ends_at:
+        return _no(
+            "protection_ended",
+            "Buyer protection has ended, so the request lapses: the order completes as it is.",
+            "BP-4",
+        )
     return OK
 
 
@@ -155,3 +177,12 @@ def check_extension_days(days: int) -> Decision:
     if not low <= days <= high:
         return _no("invalid_days", f"Choose from {low} to {high} days.", "BP-4")
     return OK
+
+
+def check_add_tracking(order: Order, now: dt.datetime) -> Decision:
+    """ORD-6: tracking events (carrier webhook or the seller's form) belong to a shipped order."""
+    if order.state in (State.SHIPPED, State.COMPLETED):
+        return OK
+    if order.state == State.CLOSED:
+        return _no("order_finished", "This order is closed; it has no parcel to track.", "ORD-6")
+    return _no("not_shipped", "Tracking can be added once the order is marked as shipped.", "ORD-6")

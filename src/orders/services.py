@@ -20,6 +20,7 @@ from catalog.models import Variant
 from core.errors import Conflict, DomainError, NotAllowed
 from core.money import Money, convert
 from core.policy import policy
+from deadlines.batch import at_batch_end, atomic
 from deadlines.services import deadline_disarm
 from orders import notices
 from orders.models import (
@@ -34,6 +35,7 @@ from orders.models import (
 )
 from orders.rules import (
     Decision,
+    check_add_tracking,
     check_answer_cancellation,
     check_answer_extension,
     check_cancel_unpaid,
@@ -246,22 +248,66 @@ def _place(*, buyer, address, idempotency_key: str, now: dt.datetime) -> Checkou
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     from catalog.services import product_refresh_summary
 
-    for product in {v.product for v in variants.values()}:
+    # In id order, like the stock rows: concurrent checkouts and closings cannot deadlock.
+    for product in sorted({v.product for v in variants.values()}, key=lambda p: p.pk):
         product_refresh_summary(product=product)
     return checkout
 
 
-def _restock(order: Order) -> None:
-    """Give the units of a closed order back to the catalog."""
-    from catalog.services import product_refresh_summary
+def _restock(order: Order, now: dt.datetime) -> None:
+    """Give the units of a closed order back to the catalog.
 
-    touched = set()
-    for line in order.lines.select_related("variant__product"):
+    In a deadline batch this happens once for all of the batch's closings, at its end.
+    """
+    quantities: dict[int, int] = {}
+    for line in order.lines.all():  # the batch prefetched them
         if line.variant_id:
-            Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
-            touched.add(line.variant.product)
-    for product in touched:
-        product_refresh_summary(product=product)
+            quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+    if quantities:
+        at_batch_end("orders.stock_return", _stock_return, (quantities, now))
+
+
+def _stock_return(items: list[tuple[dict[int, int], dt.datetime]]) -> None:
+    """Add the quantities back to their variants, then refresh the products' total stock.
+
+    A stock change moves only Variant.stock and Product.total_stock (not prices or search
+    text), so this does that part of catalog.services.product_refresh_summary for all the
+    products at once, and bumps the catalog version once. Rows are locked in id order.
+    """
+    from django.db.models import OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from catalog.models import Product
+    from catalog.services import catalog_changed
+
+    totals: dict[int, int] = defaultdict(int)
+    for quantities, _ in items:
+        for variant_id, quantity in quantities.items():
+            totals[variant_id] += quantity
+    now = max(at for _, at in items)
+    products = {
+        product_id
+        for _, product_id in Variant.objects.select_for_update()
+        .filter(pk__in=list(totals))
+        .order_by("pk")
+        .values_list("pk", "product_id")
+    }
+    by_quantity: dict[int, list[int]] = defaultdict(list)
+    for variant_id, quantity in totals.items():
+        by_quantity[quantity].append(variant_id)
+    for quantity, variant_ids in by_quantity.items():
+        Variant.objects.filter(pk__in=variant_ids).update(stock=F("stock") + quantity)
+    list(Product.objects.select_for_update().filter(pk__in=products).order_by("pk").values_list("pk"))
+    active_stock = (
+        Variant.objects.filter(product=OuterRef("pk"), is_active=True)
+        .values("product")
+        .annotate(total=Sum("stock"))
+        .values("total")
+    )
+    Product.objects.filter(pk__in=products).update(
+        total_stock=Coalesce(Subquery(active_stock), 0), updated_at=now
+    )
+    catalog_changed()
 
 
 def order_close(
@@ -277,7 +323,7 @@ def order_close(
     """Close an order with its reason, give the stock back and refund whatever was paid (ORD-9)."""
     from payments.services import refund_order_full
 
-    with transaction.atomic():
+    with atomic():
         closed = order_transition(
             order=order,
             to=State.CLOSED,
@@ -288,7 +334,7 @@ def order_close(
             reason=reason,
             kind=kind or close_reason,
         )
-        _restock(closed)
+        _restock(closed, now)
         refund = refund_order_full(
             order=closed,
             reason=CloseReason(close_reason).label,
@@ -565,14 +611,14 @@ def extension_answer(*, order: Order, seller, accept: bool, now: dt.datetime) ->
             locked.protection_ends_at = protection_end(locked)
             locked.save(update_fields=["extension_days", "promised_delivery_at", "protection_ends_at"])
             order_arm_deadline(locked, DeadlineKind.PROTECTION_END, now)
-            _event(
-                locked,
-                kind="extension_accepted" if accept else "extension_refused",
-                actor=Actor.SELLER,
-                actor_user=seller,
-                now=now,
-                data={"days": request.days},
-            )
+        _event(
+            locked,
+            kind="extension_accepted" if accept else "extension_refused",
+            actor=Actor.SELLER,
+            actor_user=seller,
+            now=now,
+            data={"days": request.days},
+        )
         notices.extension_answered(locked, request, now=now)
         return locked
 
@@ -585,7 +631,8 @@ def order_mark_shipped(
 ) -> Order:
     """ORD-6: the seller ships with a carrier and tracking number; PST and protection start."""
     fields = {}
-    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    # Tracking numbers are stored upper-case so carrier webhooks match them by index.
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip().upper()
     if not carrier or len(carrier) > 80:
         fields["carrier"] = ["Name the carrier (1–80 characters)."]
     if not tracking_number or len(tracking_number) > 80 or not tracking_number.replace("-", "").isalnum():
@@ -610,6 +657,10 @@ def order_mark_shipped(
         return shipped
 
 
+# A carrier's clock may run a little fast: scans up to this far ahead of ours are accepted.
+TRACKING_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
 def tracking_event_record(
     *,
     order: Order,
@@ -629,8 +680,23 @@ def tracking_event_record(
             fields={"status": [f"One of: {', '.join(TrackingEvent.Status.values)}."]},
             status=422,
         )
-    if order.state not in (State.SHIPPED, State.COMPLETED):
-        raise Conflict("Tracking can be added only to a shipped order.", code="not_shipped")
+    if occurred_at > now + TRACKING_CLOCK_SKEW:
+        raise DomainError(
+            "The scan time is in the future.",
+            code="invalid",
+            fields={"occurred_at": ["This time is in the future; give the time of the scan."]},
+            status=422,
+        )
+    if occurred_at < order.placed_at:
+        raise DomainError(
+            "The scan time is before the order was placed.",
+            code="invalid",
+            fields={"occurred_at": ["This time is before the order was placed."]},
+            status=422,
+        )
+    decision = check_add_tracking(order, now)
+    if not decision:
+        raise Conflict(decision.reason, code=decision.code)
     if external_id:
         existing = TrackingEvent.objects.filter(external_id=external_id).first()
         if existing:

@@ -4,17 +4,22 @@
 orders.states.MOVES, applies what entering the new state means (timestamps,
 close reason), records an OrderEvent (actor, time, reason, old → new) and
 disarms the old state's deadline and arms the new one — in one transaction.
+
+Inside a deadline batch the order was already locked by the batch's prepare
+hook (orders.deadline_handlers.prepare_orders): `order_locked` returns that
+instance instead of reading the row again, and the firing's savepoint stands
+in for the nested one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-
 from core.calendar import add_business_days
 from core.errors import NotAllowed
 from core.policy import policy
+from deadlines.batch import at_batch_end, atomic
+from deadlines.batch import current as current_batch
 from deadlines.services import deadline_arm, deadline_disarm
 from orders.models import Order, OrderEvent
 from orders.states import ARMS, CloseReason, DeadlineKind, State, allowed
@@ -75,6 +80,21 @@ def order_arm_deadline(order: Order, kind: str, now: dt.datetime) -> dt.datetime
     return order_arm(order, kind, deadline_due(order, kind, now), now)
 
 
+def order_locked(order: Order | int) -> Order:
+    """The order row, locked for this transaction (SELECT … FOR UPDATE).
+
+    In a deadline batch that already locked it, the batch's instance — the one every
+    firing of the batch sees and changes — with no query.
+    """
+    order_id = order.pk if isinstance(order, Order) else order
+    batch = current_batch()
+    if batch is not None:
+        locked = batch.subject(SUBJECT, order_id)
+        if locked is not None:
+            return locked
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
 def order_transition(
     *,
     order: Order | int,
@@ -87,9 +107,8 @@ def order_transition(
     kind: str = "",
     data: dict | None = None,
 ) -> Order:
-    order_id = order.pk if isinstance(order, Order) else order
-    with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order_id)
+    with atomic():
+        locked = order_locked(order)
         old = locked.state
         if not allowed(old, to, actor):
             raise NotAllowed(
@@ -100,9 +119,18 @@ def order_transition(
         if to == State.CLOSED and not close_reason:
             raise ValueError("Closing an order needs a close reason (ORD-2)")
         locked.state = to
-        _enter(locked, to, now, close_reason)
-        locked.save()
-        OrderEvent.objects.create(
+        changed = ["state", *_enter(locked, to, now, close_reason)]
+        deadline_disarm(subject_type=SUBJECT, subject_id=locked.pk, now=now)
+        if to in ARMS:
+            due = order_arm_deadline(locked, ARMS[to], now)
+            if to == State.AWAITING_SHIPMENT:
+                locked.ship_by = due
+                changed.append("ship_by")
+            elif to == State.SHIPPED:
+                locked.protection_ends_at = due
+                changed.append("protection_ends_at")
+        locked.save(update_fields=changed)  # only what changed: one UPDATE
+        event = OrderEvent(
             order=locked,
             at=now,
             actor=actor,
@@ -113,25 +141,30 @@ def order_transition(
             reason=reason or (CloseReason(close_reason).label if close_reason else ""),
             data=data or {},
         )
-        deadline_disarm(subject_type=SUBJECT, subject_id=locked.pk, now=now)
-        if to in ARMS:
-            due = order_arm_deadline(locked, ARMS[to], now)
-            if to == State.AWAITING_SHIPMENT:
-                locked.ship_by = due
-            elif to == State.SHIPPED:
-                locked.protection_ends_at = due
-            locked.save(update_fields=["ship_by", "protection_ends_at"])
+        # In a deadline batch, the timeline rows of all its firings go in with one INSERT at
+        # the end of the batch (same transaction; dropped if this firing fails).
+        at_batch_end("orders.events", _events_insert, event)
     return locked
 
 
-def _enter(order: Order, to: State, now: dt.datetime, close_reason: str) -> None:
+def _events_insert(events: list[OrderEvent]) -> None:
+    OrderEvent.objects.bulk_create(events)
+
+
+def _enter(order: Order, to: State, now: dt.datetime, close_reason: str) -> list[str]:
+    """Set what entering `to` means; returns the names of the fields it changed."""
     if to == State.AWAITING_SHIPMENT and order.paid_at is None:
         order.paid_at = now
-    elif to == State.SHIPPED:
+        return ["paid_at"]
+    if to == State.SHIPPED:
         order.shipped_at = now
         order.promised_delivery_at = promised_delivery(order)
-    elif to == State.CLOSED:
+        return ["shipped_at", "promised_delivery_at"]
+    if to == State.CLOSED:
         order.closed_at = now
         order.close_reason = close_reason
-    elif to == State.COMPLETED:
+        return ["closed_at", "close_reason"]
+    if to == State.COMPLETED:
         order.completed_at = now
+        return ["completed_at"]
+    return []

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Sum
 
+from deadlines.batch import enqueue, insert_unless_exists
 from payments.models import Payment, Refund
 
 
@@ -20,21 +21,22 @@ def refund_order_full(*, order, reason: str, event_key: str, now: dt.datetime) -
 
     The Refund row and its task are written in the caller's transaction: both
     commit or neither does. Nothing is refunded for an unpaid order.
+
+    A deadline batch prefetches the orders' refunds (order.refunds.all() then costs no
+    query), and the payment the refund returns to is looked up inside the INSERT.
     """
-    existing = Refund.objects.filter(idempotency_key=event_key).first()
-    if existing:
-        return existing
-    amount = order_refundable_minor(order)
-    if amount <= 0:
+    if not order.paid_at:  # nothing was paid, so no refund was ever made for it either
         return None
-    payment = (
-        Payment.objects.filter(checkout_id=order.checkout_id, state=Payment.State.SUCCEEDED).first()
-        if order.checkout_id
-        else None
-    )
-    refund = Refund.objects.create(
+    refunds = list(order.refunds.all())
+    for refund in refunds:
+        if refund.idempotency_key == event_key:
+            return refund
+    refunded = sum(r.amount_minor for r in refunds if r.state != Refund.State.FAILED)
+    amount = max(0, order.total_minor - refunded)
+    if amount <= 0:
+        return Refund.objects.filter(idempotency_key=event_key).first()
+    refund = Refund(
         order=order,
-        payment=payment,
         amount_minor=amount,
         currency=order.currency,
         destination=Refund.Destination.ORIGINAL,
@@ -42,7 +44,21 @@ def refund_order_full(*, order, reason: str, event_key: str, now: dt.datetime) -
         idempotency_key=event_key,
         created_at=now,
     )
+    payment = (
+        Payment.objects.filter(checkout_id=order.checkout_id, state=Payment.State.SUCCEEDED)
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    if (
+        insert_unless_exists(
+            refund, unique=["idempotency_key"], subqueries={"payment": payment} if order.checkout_id else {}
+        )
+        is None
+    ):
+        return Refund.objects.get(idempotency_key=event_key)  # another order's event used this key
+    # The order's prefetched refunds no longer tell the whole story.
+    getattr(order, "_prefetched_objects_cache", {}).pop("refunds", None)
     from payments.tasks import refund_execute
 
-    refund_execute.enqueue(refund.pk)
+    enqueue(refund_execute, refund.pk)
     return refund

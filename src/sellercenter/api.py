@@ -31,6 +31,7 @@ from catalog import services
 from catalog.models import DeliveryEstimate, Product, ProductImage, ShippingMethod, Store, Variant
 from core.errors import Conflict, DomainError
 from core.pagination import PagePagination
+from core.schemas import MoneyOut
 from sellercenter import selectors
 
 router = Router(tags=["seller"])
@@ -46,9 +47,6 @@ class MoneyIn(Schema):
     currency: str
 
 
-class MoneyOut(Schema):
-    amount: int
-    currency: str
 
 
 class StoreIn(Schema):
@@ -67,7 +65,7 @@ class StorePatch(Schema):
     currency: str | None = None
 
 
-class StoreOut(Schema):
+class SellerStoreOut(Schema):
     id: int
     name: str
     slug: str
@@ -95,7 +93,7 @@ class VariantPatch(Schema):
     stock: StrictInt | None = None
 
 
-class VariantOut(Schema):
+class SellerVariantOut(Schema):
     id: int
     sku: str
     options: dict[str, str]
@@ -110,7 +108,7 @@ class VariantOut(Schema):
         return {"amount": obj.price_minor, "currency": obj.product.currency}
 
 
-class ImageOut(Schema):
+class SellerImageOut(Schema):
     id: int
     url: str
     thumbnail_url: str
@@ -132,7 +130,7 @@ class ImagePatch(Schema):
     alt_text: str
 
 
-class CategoryOut(Schema):
+class SellerCategoryOut(Schema):
     id: int
     name: str
     slug: str
@@ -171,7 +169,7 @@ class ProductOut(Schema):
     url: str
     title: str
     description: str
-    category: CategoryOut
+    category: SellerCategoryOut
     currency: str
     processing_days: int
     free_return: bool
@@ -182,8 +180,8 @@ class ProductOut(Schema):
     is_active: bool
     min_price: MoneyOut
     total_stock: int
-    variants: list[VariantOut]
-    images: list[ImageOut]
+    variants: list[SellerVariantOut]
+    images: list[SellerImageOut]
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -231,7 +229,7 @@ class EstimateIn(Schema):
     max_days: StrictInt
 
 
-class EstimateOut(Schema):
+class SellerEstimateOut(Schema):
     country: str
     min_days: int
     max_days: int
@@ -249,7 +247,7 @@ class ShippingMethodOut(Schema):
     price: MoneyOut
     currency: str
     is_tracked: bool
-    estimates: list[EstimateOut]
+    estimates: list[SellerEstimateOut]
 
     @staticmethod
     def resolve_price(obj: ShippingMethod) -> dict:
@@ -301,19 +299,19 @@ def _price_minor(data: dict, currency: str, *, field: str = "price_minor") -> No
 # --- store ---------------------------------------------------------------------------
 
 
-@router.get("/store", response=StoreOut)
+@router.get("/store", response=SellerStoreOut)
 def store_get(request):
     """Your store."""
     return _store(request)
 
 
-@router.post("/store", response={201: StoreOut})
+@router.post("/store", response={201: SellerStoreOut})
 def store_post(request, payload: StoreIn):
     """Open your store (one per account)."""
     return Status(201, services.store_create(owner=request.user, **payload.model_dump()))
 
 
-@router.patch("/store", response=StoreOut)
+@router.patch("/store", response=SellerStoreOut)
 def store_patch(request, payload: StorePatch):
     return services.store_update(store=_store(request), **payload.model_dump(exclude_unset=True))
 
@@ -382,7 +380,7 @@ def products_delete(request, product_id: int):
 # --- variants --------------------------------------------------------------------------
 
 
-@router.post("/products/{product_id}/variants", response={201: VariantOut})
+@router.post("/products/{product_id}/variants", response={201: SellerVariantOut})
 def variants_post(request, product_id: int, payload: VariantIn):
     product = _product(request, product_id)
     data = payload.model_dump()
@@ -390,7 +388,7 @@ def variants_post(request, product_id: int, payload: VariantIn):
     return Status(201, services.variant_create(product=product, **data))
 
 
-@router.patch("/products/{product_id}/variants/{variant_id}", response=VariantOut)
+@router.patch("/products/{product_id}/variants/{variant_id}", response=SellerVariantOut)
 def variants_patch(request, product_id: int, variant_id: int, payload: VariantPatch):
     product = _product(request, product_id)
     variant = selectors.seller_variant(product=product, pk=variant_id)
@@ -413,7 +411,7 @@ def variants_delete(request, product_id: int, variant_id: int):
 # --- images ------------------------------------------------------------------------------
 
 
-@router.post("/products/{product_id}/images", response={201: ImageOut})
+@router.post("/products/{product_id}/images", response={201: SellerImageOut})
 def images_post(request, product_id: int, image: File[UploadedFile],
                 alt_text: Form[str] = ""):
     """Upload one picture (multipart/form-data: `image`, optional `alt_text`).
@@ -422,7 +420,7 @@ def images_post(request, product_id: int, image: File[UploadedFile],
     return Status(201, services.product_image_add(product=product, upload=image, alt_text=alt_text))
 
 
-@router.patch("/products/{product_id}/images/{image_id}", response=ImageOut)
+@router.patch("/products/{product_id}/images/{image_id}", response=SellerImageOut)
 def images_patch(request, product_id: int, image_id: int, payload: ImagePatch):
     image = selectors.seller_image(product=_product(request, product_id), pk=image_id)
     return services.product_image_update(image=image, alt_text=payload.alt_text)
@@ -477,7 +475,7 @@ def _country_param(country: str) -> str:
     return "" if country.upper() == ROW else country
 
 
-@router.put("/shipping-methods/{method_id}/estimates/{country}", response=EstimateOut)
+@router.put("/shipping-methods/{method_id}/estimates/{country}", response=SellerEstimateOut)
 def estimate_put(request, method_id: int, country: str, payload: EstimateIn):
     """Set the delivery time to `country` (ISO code, or ROW for every other country)."""
     return services.delivery_estimate_set(method=_method(request, method_id),

@@ -22,6 +22,7 @@ from catalog.models import Product, Variant
 from core.errors import DomainError, NotFound
 from core.money import Money
 from core.pagination import PagePagination
+from core.schemas import MoneyOut
 from wishlist import services
 from wishlist.selectors import (
     MappedItems,
@@ -38,12 +39,9 @@ Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]  # in a JSON body: a number
 PathId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
-class MoneyOut(Schema):
-    amount: int = Field(description="Integer minor units (cents).")
-    currency: str = Field(description="ISO 4217 code.")
 
 
-class StoreOut(Schema):
+class WishStoreOut(Schema):
     id: int
     name: str
     slug: str
@@ -55,10 +53,10 @@ class ProductSummaryOut(Schema):
     slug: str
     url: str
     image_url: str | None
-    store: StoreOut
+    store: WishStoreOut
 
 
-class VariantOut(Schema):
+class WishVariantOut(Schema):
     id: int
     label: str
     options: dict
@@ -76,7 +74,7 @@ class WishItemOut(Schema):
     stock_state: str = Field(description="in_stock | low_stock | out_of_stock | no_longer_sold")
     stock_text: str
     needs_variant_choice: bool = Field(description="Move-to-cart needs a variant_id.")
-    variants: list[VariantOut]
+    variants: list[WishVariantOut]
     added_at: datetime
 
 

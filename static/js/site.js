@@ -35,3 +35,73 @@
     });
   });
 })();
+
+// Deadlines (ORD-4, ORD-5, BP-1): <time data-local-time datetime="…"> shows the instant in the
+// reader's time zone; <time data-countdown datetime="…" data-now="…"> ticks down every second.
+// data-now is the server's clock when the page was drawn (it may be a demo clock), so the
+// countdown follows the site's time, not the device's. Without JavaScript the server's text stays.
+(function () {
+  if (window.haCountdowns) return;
+  window.haCountdowns = true;
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function remaining(seconds) {
+    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600),
+        m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    if (d > 0) return d + (d === 1 ? " day " : " days ") + h + " h " + two(m) + " min left";
+    if (h > 0) return h + " h " + two(m) + " min " + two(s) + " s left";
+    return m + " min " + two(s) + " s left";
+  }
+  function localTimes(root) {
+    root.querySelectorAll("time[data-local-time]:not([data-localised])").forEach(function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      el.setAttribute("data-localised", "");
+      el.title = el.textContent;  // the UTC text stays available on hover
+      el.textContent = at.toLocaleString(undefined, {
+        weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+      });
+    });
+  }
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(due)) return;
+      if (el.haSkew === undefined) {
+        var serverNow = Date.parse(el.getAttribute("data-now") || "");
+        el.haSkew = isNaN(serverNow) ? 0 : serverNow - Date.now();
+      }
+      var left = Math.floor((due - (Date.now() + el.haSkew)) / 1000);
+      var text = left > 0 ? remaining(left) : (el.getAttribute("data-passed") || "passed");
+      if (el.textContent !== text) el.textContent = text;
+      var box = el.closest(".deadline");
+      if (box) box.classList.toggle("overdue", left <= 0);
+    });
+  }
+  // Seller's tracking form: a datetime-local is the device's wall clock; send its UTC offset.
+  function timeZones(root) {
+    root.querySelectorAll("input[data-tz-offset]").forEach(function (input) {
+      var form = input.form, hint = form && form.querySelector("[data-tz-hint]");
+      input.value = String(new Date().getTimezoneOffset());
+      if (hint) {
+        var zone = (Intl.DateTimeFormat().resolvedOptions().timeZone || "").replace(/_/g, " ");
+        hint.textContent = "Date and time of the scan, in your time zone" + (zone ? " (" + zone + ")" : "") + ".";
+      }
+    });
+  }
+  // The offset of the entered date itself (summer time may differ from today's).
+  document.addEventListener("submit", function (event) {
+    var input = event.target.querySelector && event.target.querySelector("input[data-tz-offset]");
+    var local = input && event.target.querySelector('input[type="datetime-local"]');
+    if (local && local.value) {
+      var at = new Date(local.value);
+      if (!isNaN(at)) input.value = String(at.getTimezoneOffset());
+    }
+  }, true);
+  function enhance(root) { localTimes(root); timeZones(root); }
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    tick();
+    window.setInterval(tick, 1000);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); tick(); });
+})();

@@ -48,7 +48,7 @@ def test_cart_page_anonymous_sees_a_sign_in_prompt(client):
     assert "/accounts/login/?next=/cart/" in html
 
 
-def test_cart_page_groups_by_store_and_shows_a_disabled_checkout(signed_in, user):
+def test_cart_page_groups_by_store_and_links_to_checkout(signed_in, user):
     product = make_product(price=2500, title="Indigo skirt")
     other = make_product(price=900, title="Embroidered purse")
     cart_add(user=user, variant=variant_of(product), quantity=2)
@@ -60,10 +60,8 @@ def test_cart_page_groups_by_store_and_shows_a_disabled_checkout(signed_in, user
     assert product.store.name in html and other.store.name in html
     assert "Indigo skirt" in html and "$50.00" in html
     assert "Price dropped since you added it (was $9.00)" in html
-    assert (
-        '<button type="button" disabled aria-describedby="checkout-soon">Checkout</button>' in html
-    )
-    assert "Checkout is on its way" in html
+    # ORD-1: the checkout is open (it replaced the disabled "Checkout" button of the foundation)
+    assert '<a class="button" href="/checkout/" aria-describedby="checkout-hint">Checkout</a>' in html
     assert f'<label for="qty-{CartLine.objects.get(variant=variant_of(product)).pk}"' in html
 
 

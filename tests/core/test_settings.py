@@ -25,7 +25,8 @@ GOOD_KEY = secrets.token_urlsafe(45)[:60]
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-                                "SECURE_", "BENCH_", "DEMO_CLOCK", "PYTEST", "REDIS_URL"))}
+                                "SECURE_", "BENCH_", "DEMO_CLOCK", "PYTEST", "REDIS_URL",
+                                "TRACKING_WEBHOOK_SECRET"))}
     env.update(VAR_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT / "src"))
     env.update(extra)
     return env
@@ -41,6 +42,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         tmp_path,
         DJANGO_SETTINGS_MODULE="hmong_artisans.settings_production",
         SECRET_KEY=GOOD_KEY,
+        # Every other secret settings_production.py demands:
+        TRACKING_WEBHOOK_SECRET=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="shop.example.com",
         DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         **extra,
@@ -101,6 +104,19 @@ def test_production_refuses_the_dev_or_a_short_key(tmp_path, key):
     result = settings_probe(env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("secret", [None, "short-secret"], ids=["unset-dev-default", "too-short"])
+def test_production_refuses_the_dev_or_a_short_tracking_webhook_secret(tmp_path, secret):
+    """ORD-6: the carrier webhook's HMAC secret must be set for real in production."""
+    env = production_env(tmp_path)
+    if secret is None:
+        env.pop("TRACKING_WEBHOOK_SECRET")
+    else:
+        env["TRACKING_WEBHOOK_SECRET"] = secret
+    result = settings_probe(env)
+    assert result.returncode != 0
+    assert "TRACKING_WEBHOOK_SECRET" in result.stderr
 
 
 def test_bad_boolean_is_refused_with_its_name(tmp_path):

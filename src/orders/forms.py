@@ -1,0 +1,101 @@
+"""Forms of the buyer's checkout and order pages. They parse input; the services check it."""
+
+from __future__ import annotations
+
+import secrets
+
+from django import forms
+
+from core.policy import policy
+
+REASON_MAX = 300
+KEY_MAX = 64
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one rendering of a form: a resubmission of that form reuses it."""
+    return secrets.token_urlsafe(24)
+
+
+class IdempotencyKeyField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_length=KEY_MAX,
+            widget=forms.HiddenInput,
+            error_messages={
+                "required": "This form has expired. Reload the page and try again.",
+                "max_length": "This form has expired. Reload the page and try again.",
+            },
+            **kwargs,
+        )
+
+
+class CheckoutForm(forms.Form):
+    """ORD-1: which address to ship to (a saved one's id, or "new" for the inline form)."""
+
+    address = forms.CharField(
+        max_length=20,
+        error_messages={"required": "Choose where to ship your order."},
+    )
+    idempotency_key = IdempotencyKeyField()
+
+    def clean_address(self) -> str:
+        value = self.cleaned_data["address"].strip()
+        if value != "new" and not value.isdigit():
+            raise forms.ValidationError("Choose one of your addresses or add a new one.")
+        return value
+
+
+class PayForm(forms.Form):
+    """The simulated provider's card token and the key that makes a double submit charge once (PAY-5)."""
+
+    token = forms.CharField(max_length=100, error_messages={"required": "Choose a card to pay with."})
+    idempotency_key = IdempotencyKeyField()
+
+
+class CancellationRequestForm(forms.Form):
+    """ORD-5: why the buyer wants to cancel a paid, unshipped order."""
+
+    reason = forms.CharField(
+        label="Why do you want to cancel?",
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": REASON_MAX}),
+        error_messages={
+            "required": "Tell the seller why you want to cancel.",
+            "max_length": f"Keep the reason to {REASON_MAX} characters or fewer.",
+        },
+    )
+
+
+class ExtensionRequestForm(forms.Form):
+    """BP-4: how many more days of protection the buyer asks for (the range comes from the policy)."""
+
+    days = forms.IntegerField(
+        label="Extra days",
+        error_messages={
+            "required": "Enter how many days you need.",
+            "invalid": "Enter a whole number of days.",
+        },
+    )
+    reason = forms.CharField(
+        label="Message to the seller (optional)",
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": REASON_MAX}),
+        error_messages={"max_length": f"Keep the message to {REASON_MAX} characters or fewer."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = policy.extension_min_days, policy.extension_max_days
+        # The browser hints at the range; the service (orders.rules.check_extension_days) decides.
+        self.fields["days"].widget.attrs.update({"min": low, "max": high, "inputmode": "numeric"})
+        self.fields["days"].help_text = f"From {low} to {high} days."
+
+    def clean_days(self) -> int:
+        days = self.cleaned_data["days"]
+        if abs(days) > 10**6:
+            raise forms.ValidationError(
+                f"Choose from {policy.extension_min_days} to {policy.extension_max_days} days."
+            )
+        return days

@@ -1,0 +1,459 @@
+"""Order reads for the buyer pages and the API (ORD-1, ORD-3…ORD-7, BP-1, BP-4, RFD-2, HLP-4).
+
+Keyword-only functions, each usable from a page or an API endpoint: the lists
+and objects a buyer may see (another person's order is simply not found), the
+countdown that matters for an order, every countdown of the order page, the
+action decisions of orders.rules, the timeline, refunds with their arrival
+window, tracking links and the checkout preview. Functions that depend on time
+take `now`; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from core.calendar import add_business_days
+from core.errors import NotFound
+from core.money import Money, convert
+from core.policy import policy
+from orders import rules
+from orders.models import (
+    CancellationRequest,
+    Checkout,
+    ExtensionRequest,
+    Order,
+    OrderEvent,
+    RequestStatus,
+    TrackingEvent,
+)
+from orders.states import Actor, CloseReason, DeadlineKind, State
+
+# --- lists and single orders ------------------------------------------------------------------
+
+# My Orders filters: key → (label, the states it shows). "" shows every order.
+STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "unpaid": (
+        "Awaiting payment",
+        (State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING),
+    ),
+    "to_ship": ("Awaiting shipment", (State.AWAITING_SHIPMENT,)),
+    "shipped": ("Shipped", (State.SHIPPED,)),
+    "completed": ("Completed", (State.COMPLETED,)),
+    "closed": ("Closed", (State.CLOSED,)),
+}
+
+
+def _pending_cancellations() -> Prefetch:
+    return Prefetch(
+        "cancellation_requests",
+        queryset=CancellationRequest.objects.filter(status=RequestStatus.PENDING),
+        to_attr="pending_cancellations",
+    )
+
+
+def buyer_orders(*, buyer, status: str = "") -> QuerySet[Order]:
+    """The buyer's orders, newest first, with store, lines and any pending cancellation request.
+
+    `status` is a key of STATUS_FILTERS or "" for all. An unknown key raises ValueError so the
+    caller can say so (the pages show every order with a message; an API answers 422).
+    """
+    orders = Order.objects.filter(buyer=buyer)
+    if status:
+        if status not in STATUS_FILTERS:
+            raise ValueError(f"Unknown status filter {status!r}")
+        orders = orders.filter(state__in=STATUS_FILTERS[status][1])
+    return (
+        orders.select_related("store")
+        .prefetch_related("lines", _pending_cancellations())
+        .order_by("-placed_at", "-pk")
+    )
+
+
+def buyer_order_get(*, buyer, number: str) -> Order:
+    """One of the buyer's orders by number, with what the order page shows.
+
+    Another person's order, or a number that does not exist, raises NotFound (pages: 404).
+    """
+    order = (
+        Order.objects.filter(buyer=buyer, number=str(number)[:20])
+        .select_related("store", "shipping_method")
+        .prefetch_related(
+            "lines",
+            _pending_cancellations(),
+            Prefetch("cancellation_requests", queryset=CancellationRequest.objects.order_by("-created_at")),
+            Prefetch("extension_requests", queryset=ExtensionRequest.objects.order_by("-created_at")),
+            Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-pk")),
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor_user").order_by("at", "pk")),
+        )
+        .first()
+    )
+    if order is None:
+        raise NotFound("There is no such order in your account.")
+    return order
+
+
+def buyer_checkout_get(*, buyer, checkout_id) -> Checkout:
+    """One of the buyer's checkouts; someone else's is not found."""
+    try:
+        return Checkout.objects.get(pk=int(checkout_id), buyer=buyer)
+    except (Checkout.DoesNotExist, TypeError, ValueError):
+        raise NotFound("There is no such checkout in your account.") from None
+
+
+def checkout_by_key(*, buyer, idempotency_key: str) -> Checkout | None:
+    """The checkout this buyer already placed with this key (a double submit), if any."""
+    if not idempotency_key:
+        return None
+    return Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key[:64]).first()
+
+
+def checkout_orders(*, checkout: Checkout) -> QuerySet[Order]:
+    return checkout.orders.select_related("store").prefetch_related("lines").order_by("pk")
+
+
+# --- countdowns (BP-1, ORD-3, ORD-4, ORD-5) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """A deadline shown to a person: what it is, when (UTC), which rule, whose move it is."""
+
+    kind: str
+    label: str
+    due_at: dt.datetime
+    rule: str
+    party: str  # "buyer" | "seller" | "" (nobody needs to act: it just happens)
+    left: str = ""  # the remaining time at `now`, for pages without JavaScript
+    now: dt.datetime | None = None  # the instant `left` was computed at (the site's clock)
+
+    @property
+    def passed(self) -> bool:
+        return self.left == PASSED
+
+
+PASSED = "Time is up"
+
+
+def remaining_text(due_at: dt.datetime, now: dt.datetime) -> str:
+    """'2 days 4 hours left', '35 minutes left' … or 'Time is up'."""
+    seconds = int((due_at - now).total_seconds())
+    if seconds <= 0:
+        return PASSED
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+
+    def unit(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    if days:
+        parts = [unit(days, "day")] + ([unit(hours, "hour")] if hours else [])
+    elif hours:
+        parts = [unit(hours, "hour")] + ([unit(minutes, "minute")] if minutes else [])
+    elif minutes:
+        parts = [unit(minutes, "minute")]
+    else:
+        return "Less than a minute left"
+    return " ".join(parts) + " left"
+
+
+def pay_by(order: Order) -> dt.datetime:
+    """ORD-3: the instant an unpaid order closes by itself (the payment window deadline)."""
+    return order.placed_at + policy.payment_window
+
+
+def pending_cancellation(order: Order) -> CancellationRequest | None:
+    """The pending cancellation request (from the prefetch when the selector loaded one)."""
+    if hasattr(order, "pending_cancellations"):
+        return order.pending_cancellations[0] if order.pending_cancellations else None
+    return order.cancellation_requests.filter(status=RequestStatus.PENDING).first()
+
+
+def _countdown(kind: str, label: str, due: dt.datetime, rule: str, party: str, now: dt.datetime) -> Countdown:
+    return Countdown(
+        kind=kind, label=label, due_at=due, rule=rule, party=party, left=remaining_text(due, now), now=now
+    )
+
+
+def order_countdown(*, order: Order, now: dt.datetime) -> Countdown | None:
+    """The one countdown that matters now for a buyer's order (My Orders, BP-1).
+
+    awaiting payment → pay by; awaiting shipment → the cancellation answer due when a
+    request is pending, else ship by; shipped → protection end; otherwise none.
+    """
+    if order.state == State.AWAITING_PAYMENT:
+        return _countdown(DeadlineKind.PAYMENT_WINDOW, "Pay by", pay_by(order), "ORD-3", "buyer", now)
+    if order.state == State.AWAITING_SHIPMENT:
+        request = pending_cancellation(order)
+        if request is not None:
+            return _countdown(
+                DeadlineKind.CANCELLATION_ANSWER,
+                "Seller answers your cancellation request by",
+                request.answer_due_at,
+                "ORD-5",
+                "seller",
+                now,
+            )
+        if order.ship_by:
+            return _countdown(DeadlineKind.SHIP_BY, "Seller ships by", order.ship_by, "ORD-4", "seller", now)
+    if order.state == State.SHIPPED and order.protection_ends_at:
+        return _countdown(
+            DeadlineKind.PROTECTION_END,
+            "Buyer protection ends",
+            order.protection_ends_at,
+            "BP-1",
+            "buyer",
+            now,
+        )
+    return None
+
+
+def order_countdowns(*, order: Order, now: dt.datetime) -> list[Countdown]:
+    """Every running countdown of the order page: the one that matters first, then PST."""
+    out = []
+    main = order_countdown(order=order, now=now)
+    if main is not None:
+        out.append(main)
+    waiting_answer = main is not None and main.kind == DeadlineKind.CANCELLATION_ANSWER
+    if waiting_answer and order.ship_by:  # the ship-by deadline still runs while the seller decides
+        out.append(_countdown(DeadlineKind.SHIP_BY, "Seller ships by", order.ship_by, "ORD-4", "seller", now))
+    if order.state == State.SHIPPED and order.promised_delivery_at:
+        out.append(
+            _countdown(
+                "promised_delivery",
+                "Promised delivery time (PST)",
+                order.promised_delivery_at,
+                "ORD-6",
+                "",
+                now,
+            )
+        )
+    return out
+
+
+# --- what the buyer may do (HLP-4) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """One buyer action on an order with the rules' decision (allowed, or why not and from when)."""
+
+    name: str  # "cancel" | "request_cancellation" | "confirm_receipt" | "request_extension"
+    label: str
+    decision: rules.Decision
+
+
+BUYER_ACTIONS = (
+    ("cancel", "Cancel the order", rules.check_cancel_unpaid),
+    ("request_cancellation", "Request cancellation", rules.check_request_cancellation),
+    ("confirm_receipt", "Confirm receipt", rules.check_confirm_receipt),
+    ("request_extension", "Ask for more protection time", rules.check_request_extension),
+)
+
+
+def order_buyer_actions(*, order: Order, now: dt.datetime) -> list[Action]:
+    """The buyer's actions on the order, each with the decision the services enforce."""
+    return [Action(name, label, check(order, now)) for name, label, check in BUYER_ACTIONS]
+
+
+# --- timeline (ORD-2) ---------------------------------------------------------------------------------
+
+EVENT_TEXT = {
+    "placed": "Order placed",
+    "paid": "Payment received",
+    "security_review": "Closed by the security review",
+    "shipped": "Marked as shipped",
+    "cancellation_requested": "Cancellation requested",
+    "cancellation_refused": "Cancellation request refused",
+    "receipt_confirmed": "Receipt confirmed",
+    "extension_requested": "Protection extension requested",
+    "extension_accepted": "Protection extension accepted",
+    "extension_refused": "Protection extension refused",
+    "protection_ended": "Buyer protection ended; order completed",
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    who: str
+    what: str
+    why: str
+    from_state: str  # the state labels; "" when the state did not change
+    to_state: str
+    event: OrderEvent
+
+
+def _state_label(value: str) -> str:
+    try:
+        return State(value).label
+    except ValueError:
+        return value
+
+
+def _who(event: OrderEvent, order: Order, viewer) -> str:
+    if event.actor == Actor.BUYER:
+        return "You" if viewer is not None and event.actor_user_id == viewer.pk else "The buyer"
+    if event.actor == Actor.SELLER:
+        return f"The seller ({order.store.name})"
+    if event.actor == Actor.STAFF:
+        return "Hmong Artisans staff"
+    return "Automatic (Hmong Artisans)"
+
+
+def event_text(kind: str) -> str:
+    if kind in EVENT_TEXT:
+        return EVENT_TEXT[kind]
+    if kind in CloseReason.values:
+        return f"Closed: {CloseReason(kind).label}"
+    return kind.replace("_", " ").capitalize()
+
+
+def order_timeline(*, order: Order, viewer=None) -> list[TimelineEntry]:
+    """Every OrderEvent of the order, oldest first: when, who, what, why, old → new state."""
+    entries = []
+    for event in order.events.all():
+        changed = bool(event.to_state) and event.from_state != event.to_state
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                who=_who(event, order, viewer),
+                what=event_text(event.kind),
+                why=event.reason,
+                from_state=_state_label(event.from_state) if changed and event.from_state else "",
+                to_state=_state_label(event.to_state) if changed else "",
+                event=event,
+            )
+        )
+    return entries
+
+
+# --- refunds (RFD-2, ORD-9) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundView:
+    refund: object  # payments.models.Refund
+    arrives_from: dt.datetime
+    arrives_by: dt.datetime
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.refund.amount_minor, self.refund.currency)
+
+
+def order_refunds(*, order: Order) -> list[RefundView]:
+    """The order's refunds, newest first, each with its expected arrival window (business days)."""
+    out = []
+    for refund in order.refunds.order_by("-created_at", "-pk"):
+        start = refund.processed_at or refund.created_at
+        out.append(
+            RefundView(
+                refund=refund,
+                arrives_from=add_business_days(start, policy.refund_arrival_min_days),
+                arrives_by=add_business_days(start, policy.refund_arrival_max_days),
+            )
+        )
+    return out
+
+
+# --- tracking (ORD-6) -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackingLink:
+    label: str
+    url: str
+
+
+def tracking_links(*, carrier: str, tracking_number: str) -> list[TrackingLink]:
+    """Links to follow the parcel: the carrier's own page when orders.carriers knows it, then
+    Cainiao and 17track. The person follows them; we never fetch them."""
+    from orders.carriers import tracking_links as carrier_links
+
+    return [TrackingLink(label, url) for label, url in carrier_links(carrier, tracking_number)]
+
+
+# --- the checkout preview (ORD-1) ----------------------------------------------------------------------
+
+
+@dataclass
+class StorePreview:
+    """One future order: a store's part of the cart, shipped to the chosen address."""
+
+    group: object  # cart.selectors.StoreCartView (lines with price changes and stock problems)
+    currency: str
+    method: object | None = None  # catalog.ShippingMethod
+    estimate: object | None = None  # catalog.DeliveryEstimate
+    processing_days: int = 0
+    items: Money | None = None
+    shipping: Money | None = None
+    total: Money | None = None
+
+    @property
+    def store(self):
+        return self.group.store
+
+    @property
+    def delivers(self) -> bool:
+        return self.method is not None
+
+
+@dataclass
+class CheckoutPreview:
+    stores: list[StorePreview] = field(default_factory=list)
+    totals: list[Money] = field(default_factory=list)  # one per currency
+    has_problems: bool = False  # stock, vanished items (from the cart selector)
+    undeliverable: list[str] = field(default_factory=list)  # store names that do not deliver there
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.stores
+
+    @property
+    def can_place(self) -> bool:
+        return not self.is_empty and not self.has_problems and not self.undeliverable
+
+
+def checkout_preview(*, buyer, country: str | None, locale: str = "en_US") -> CheckoutPreview:
+    """The cart as the orders it will become (one per store, ORD-1), shipped to `country`.
+
+    Uses the same shipping choice and currency conversion as orders.services.checkout_place:
+    the cheapest method every product of the store offers, and prices converted to the
+    store's currency. Lines with a problem are shown but not counted.
+    """
+    from cart.selectors import cart_summary
+    from orders.services import _shipping_for  # the very choice checkout_place makes
+
+    cart = cart_summary(user=buyer, locale=locale)
+    preview = CheckoutPreview(has_problems=cart.has_problems)
+    totals: dict[str, int] = defaultdict(int)
+    for group in cart.stores:
+        store = group.store
+        sellable = [view for view in group.lines if view.problem is None]
+        store_preview = StorePreview(group=group, currency=store.currency)
+        preview.stores.append(store_preview)
+        if not sellable:
+            continue
+        items = sum(
+            convert(Money(view.variant.price_minor, view.product.currency), store.currency).amount
+            * view.quantity
+            for view in sellable
+        )
+        store_preview.items = Money(items, store.currency)
+        store_preview.processing_days = max(view.product.processing_days for view in sellable)
+        shipping = _shipping_for(store, [view.product for view in sellable], country) if country else None
+        if shipping is None:
+            if country:
+                preview.undeliverable.append(store.name)
+            continue
+        store_preview.method, store_preview.estimate = shipping
+        store_preview.shipping = convert(store_preview.method.price, store.currency)
+        store_preview.total = Money(items + store_preview.shipping.amount, store.currency)
+        totals[store.currency] += store_preview.total.amount
+    preview.totals = [Money(totals[c], c) for c in sorted(totals)]
+    return preview
