@@ -18,7 +18,7 @@ if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production")
 if DEMO_CLOCK:  # noqa: F405
     raise ImproperlyConfigured("DEMO_CLOCK must be off in production: the clock cannot be moved there")
-if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
+if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50+ characters")
 if TRACKING_WEBHOOK_SECRET.startswith("dev-only") or len(TRACKING_WEBHOOK_SECRET) < 32:  # noqa: F405
     raise ImproperlyConfigured("Set TRACKING_WEBHOOK_SECRET to a random string of 32+ characters")
