@@ -186,7 +186,9 @@ def build_catalog() -> Catalog:
 class Loader:
     """Loads orders with pending deadlines by COPY; ids are assigned here."""
 
-    def __init__(self, catalog: Catalog, *, paid_share: float, now: dt.datetime) -> None:
+    def __init__(
+        self, catalog: Catalog, *, paid_share: float, now: dt.datetime, ledger: bool = False
+    ) -> None:
         from deadlines.models import Deadline
 
         self.catalog = catalog
@@ -194,6 +196,9 @@ class Loader:
         self.now = now
         self.next_order = 1
         self.next_deadline = (Deadline.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        self.ledger = ledger and _ledger_installed()
+        if self.ledger:
+            self.clearing = _clearing_account(now)
 
     def _is_paid(self, order_id: int) -> bool:
         return bool(self.paid_every) and order_id % self.paid_every == 0
@@ -215,10 +220,39 @@ class Loader:
             copy_into(OrderLine, LINE_FIELDS, self._lines(ids))
             copy_into(Payment, PAYMENT_FIELDS, self._payments(ids))
             copy_into(Deadline, DEADLINE_FIELDS, self._deadlines(ids))
+            if self.ledger:
+                self._journal_captures(ids)
             done += size
         for model in (Checkout, Order, OrderLine, Payment, Deadline):
             reset_sequence(model)
         return time.perf_counter() - started
+
+    def _journal_captures(self, ids: range) -> None:
+        """What ledger_capture_order writes when a payment succeeds: each paid order's escrow
+        account holding its total, and the capture transaction moving it from clearing."""
+        from django.db.models import F
+
+        from ledger.models import Account, Entry, Transaction
+
+        paid = [i for i in ids if self._is_paid(i)]
+        if not paid:
+            return
+        # Ids of their own per table: order i → escrow account and transaction 10**9 + i.
+        copy_into(Account, ["id", "kind", "owner_key", "order", "currency", "balance_minor", "created_at"], (
+            (10**9 + i, "order_escrow", f"order:{i}", i, "USD", 3000, self._placed(i)) for i in paid
+        ))
+        copy_into(Transaction, ["id", "idempotency_key", "kind", "memo", "currency", "order", "created_at"], (
+            (10**9 + i, f"capture:order:{i}", "capture", f"Payment for order B{i:011d}", "USD", i,
+             self._placed(i))
+            for i in paid
+        ))
+        copy_into(Entry, ["id", "transaction", "account", "amount_minor"], (
+            row
+            for i in paid
+            for row in ((2 * (10**9 + i), 10**9 + i, self.clearing, -3000),
+                        (2 * (10**9 + i) + 1, 10**9 + i, 10**9 + i, 3000))
+        ))
+        Account.objects.filter(pk=self.clearing).update(balance_minor=F("balance_minor") - 3000 * len(paid))
 
     # Each order: placed 30 min ago (unpaid) or paid a day ago; its deadline is due
     # some time in the next 30 days, later orders later.
@@ -274,6 +308,18 @@ class Loader:
         pending = due > self.now
         return (pk, kind, "order", order_id, state, due, "pending" if pending else "fired",
                 self._placed(order_id), None if pending else due, "" if pending else "reminded", 0, "")
+
+
+def _ledger_installed() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("ledger")
+
+
+def _clearing_account(now: dt.datetime) -> int:
+    from ledger.services import Kind, account_get
+
+    return account_get(kind=Kind.PROVIDER_CLEARING, currency="USD", now=now).pk
 
 
 ORDER_FIELDS = [
@@ -422,6 +468,10 @@ def main() -> None:
                         help="measurements per size (the median is reported)")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--mix", type=float, default=0.5, help="share of paid orders (ship-by, refunded)")
+    parser.add_argument("--ledger", action=argparse.BooleanOptionalAction,
+                        default=os.environ.get("LEDGER", "") not in ("", "0", "false"),
+                        help="journal the paid orders' captures (escrow accounts), so that each "
+                             "closing refund also posts to the ledger (LEDGER=1 in make)")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -446,7 +496,7 @@ def main() -> None:
                        cwd=ROOT, env=env, check=True)
         configure_django(env)
         results = bench(env, sizes=sizes, sample=args.sample, repeat=max(1, args.repeat),
-                        batch_size=args.batch_size, mix=args.mix)
+                        batch_size=args.batch_size, mix=args.mix, ledger=args.ledger)
     finally:
         from django.db import connections
 
@@ -456,11 +506,14 @@ def main() -> None:
     report(results, sizes)
 
 
-def bench(env, *, sizes: list[int], sample: int, repeat: int, batch_size: int, mix: float) -> dict:
+def bench(env, *, sizes: list[int], sample: int, repeat: int, batch_size: int, mix: float,
+          ledger: bool) -> dict:
     from core.clock import now
 
     catalog = build_catalog()
-    loader = Loader(catalog, paid_share=mix, now=now())
+    loader = Loader(catalog, paid_share=mix, now=now(), ledger=ledger)
+    log(f"{mix:.0%} of the orders paid (closing refunds them); ledger journal of their captures: "
+        f"{'yes' if loader.ledger else 'no'}")
     one: dict[int, list[Run]] = {}
     for size in sizes:
         one[size] = []

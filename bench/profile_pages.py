@@ -12,7 +12,9 @@ import io
 import os
 import pstats
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,18 +30,26 @@ def main(paths: list[str], repeat: int = 200) -> None:
         "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
         "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"{server.rstrip('/')}/{os.environ.get('BENCH_DB', 'hmong_bench')}",
-        "VAR_DIR": os.environ.get("VAR_DIR", "/tmp/hmong-bench-profile"),
+        "VAR_DIR": tempfile.mkdtemp(prefix="hmong-profile-"),
     })
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
     django.setup()
     from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    try:
+        profile(paths, repeat)
+    finally:
+        shutil.rmtree(os.environ["VAR_DIR"], ignore_errors=True)
+
+
+def profile(paths: list[str], repeat: int) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    call_command("collectstatic", interactive=False, verbosity=0)
     client = Client(HTTP_HOST="127.0.0.1")
     for path in paths:
         assert client.get(path).status_code == 200, path  # warm caches

@@ -11,7 +11,17 @@ That shared part is rendered without context processors or the user; it may read
 money_locale). Two things stay personal: the CSRF token (rendered as
 CSRF_SENTINEL, replaced per request) and the wish-list toggles (both states
 pre-rendered per product, the person's own picked per request at
-<!--slot:wish:ID-->). The header and footer come from base.html, per request.
+<!--slot:wish:ID-->).
+
+Signed-out visitors without pending messages (and not asking for an htmx
+partial) get the WHOLE page from the cache, header and footer included: it is
+rendered once per key for an anonymous user, with every wish-list toggle in its
+"not wished" state and placeholders for the only three things of base.html that
+are not in the key: the CSRF token, the header's search box (the `q` parameter)
+and the footer's "come back here" path. Per request those three are put in
+(_fill_page); nothing else of the request or of any person is in that HTML.
+Signed-in people get base.html rendered per request (their name, badges) around
+the cached shared parts.
 """
 
 from __future__ import annotations
@@ -25,14 +35,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -73,7 +85,11 @@ LISTING_PARAMS = ("q", "category", "price_min", "price_max", "store", "ships_fro
 # Stands for the visitor's CSRF token in cached parts; derived from the secret key so
 # that nobody can plant it in a product text.
 CSRF_SENTINEL = "csrf" + hashlib.sha256(f"catalog-csrf:{settings.SECRET_KEY}".encode()).hexdigest()[:24]
+# The same for the header's search box and the footer's "next" field of a whole cached page.
+QUERY_SENTINEL = "hq" + hashlib.sha256(f"catalog-q:{settings.SECRET_KEY}".encode()).hexdigest()[:24]
+NEXT_SENTINEL = "nx" + hashlib.sha256(f"catalog-next:{settings.SECRET_KEY}".encode()).hexdigest()[:24]
 _WISH_SLOT = re.compile(r"<!--slot:wish:(\d+)-->")
+_PAGE_SLOTS = re.compile(f"({CSRF_SENTINEL}|{QUERY_SENTINEL}|{NEXT_SENTINEL})")
 
 
 # --- the filter form (CAT-2) ---------------------------------------------------
@@ -200,9 +216,11 @@ def _cache_key(*parts) -> str:
     return "catalog:page:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
 
 
-def _cached(key_parts: tuple, build) -> dict:
-    """The cached entry for these inputs at the current catalog version, built on a miss."""
-    key = _cache_key(counter_value(CATALOG_VERSION), *key_parts)
+def _cached(key_parts: tuple, build, *, version: int | None = None) -> dict:
+    """The cached entry for these inputs at the catalog version (read unless given), built on a miss."""
+    if version is None:
+        version = counter_value(CATALOG_VERSION)
+    key = _cache_key(version, *key_parts)
     entry = cache.get(key)
     if entry is None:
         entry = build()
@@ -237,8 +255,8 @@ def _wish_toggles(products, *, next_path: str) -> dict[int, tuple[str, str]]:
     return toggles
 
 
-def _fill_slots(html: str, request, toggles: dict[int, tuple[str, str]]) -> str:
-    """Put the person's own wish-list states and CSRF token into a shared part."""
+def _fill_slots(html: str, request, toggles: dict[int, tuple[str, str]], token: str) -> str:
+    """Put the person's own wish-list states and CSRF token (`token`, from get_token) into a shared part."""
     if toggles:
         wished = (wished_product_ids(user=request.user, product_ids=list(toggles))
                   if request.user.is_authenticated else set())
@@ -249,7 +267,78 @@ def _fill_slots(html: str, request, toggles: dict[int, tuple[str, str]]) -> str:
             return states[pk in wished] if states else ""
 
         html = _WISH_SLOT.sub(toggle, html)
-    return html.replace(CSRF_SENTINEL, get_token(request))
+    return html.replace(CSRF_SENTINEL, token)
+
+
+def _unwished(html: str, toggles: dict[int, tuple[str, str]]) -> str:
+    """A shared part with every wish-list toggle in its "not wished" state (anonymous visitors)."""
+    if not toggles:
+        return html
+
+    def toggle(match: re.Match) -> str:
+        states = toggles.get(int(match.group(1)))
+        return states[0] if states else ""
+
+    return _WISH_SLOT.sub(toggle, html)
+
+
+# --- whole pages -----------------------------------------------------------------------------
+
+def _whole_page_allowed(request) -> bool:
+    """A signed-out visitor with no messages waiting: the page has nothing of theirs."""
+    return not request.user.is_authenticated and not len(get_messages(request))
+
+
+def _fill_page(segments: list[str], request) -> str:
+    """A whole cached page (split at its placeholders) with this request's CSRF token,
+    search words and path put in, escaped as the template would."""
+    values = {
+        CSRF_SENTINEL: get_token(request),
+        QUERY_SENTINEL: escape(request.GET.get("q", "")),
+        NEXT_SENTINEL: escape(request.get_full_path()),
+    }
+    parts = segments[:]
+    parts[1::2] = [values[slot] for slot in segments[1::2]]
+    return "".join(parts)
+
+
+def _page(request, *, key_parts: tuple, build, template_name: str, context) -> HttpResponse:
+    """A full catalog page.
+
+    build() makes the shared parts (cached under key_parts at the catalog version);
+    context(entry, fill) is the page template's context from them, where
+    fill(html, toggles) puts the wish-list toggles into a part.
+
+    A signed-out visitor with no pending messages gets the whole page from the cache
+    (rendered for an anonymous user with placeholders, see the module docstring); anybody
+    else gets base.html rendered around the shared parts, with get_token called once.
+    """
+    version = counter_value(CATALOG_VERSION)
+    if _whole_page_allowed(request):
+        key = _cache_key(version, "page", *key_parts)
+        segments = cache.get(key)
+        if segments is None:
+            entry = _cached(key_parts, build, version=version)
+            html = render_to_string(template_name, {
+                **context(entry, _unwished),
+                "csrf_token": CSRF_SENTINEL, "header_q": QUERY_SENTINEL, "next_path": NEXT_SENTINEL,
+            }, request)
+            segments = _PAGE_SLOTS.split(html)
+            cache.set(key, segments, CACHE_SECONDS)
+        response = HttpResponse(_fill_page(segments, request))
+    else:
+        entry = _cached(key_parts, build, version=version)
+        token = get_token(request)
+
+        def fill(html: str, toggles: dict[int, tuple[str, str]]) -> str:
+            return _fill_slots(html, request, toggles, token)
+
+        response = render(request, template_name, {**context(entry, fill), "csrf_token": token})
+    # The page depends on the visitor's cookies (country, currency, session) either way, and it
+    # carries the visitor's own CSRF token: no shared cache may keep it.
+    patch_vary_headers(response, ["Cookie"])
+    patch_cache_control(response, private=True)
+    return response
 
 
 # --- listings: search, category, store --------------------------------------------------
@@ -336,16 +425,23 @@ def _build_listing(request, *, kind: str, slug: str | None) -> dict:
 
 
 def _listing(request, *, kind: str, slug: str | None = None) -> HttpResponse:
-    entry = _cached(("listing", kind, slug, _listing_params(request), *_visitor(request)),
-                    lambda: _build_listing(request, kind=kind, slug=slug))
-    results = mark_safe(_fill_slots(entry["results"], request, entry["toggles"]))
-    if request.htmx and not request.htmx.history_restore_request:
-        response = HttpResponse(results)
+    key_parts = ("listing", kind, slug, _listing_params(request), *_visitor(request))
+
+    def build() -> dict:
+        return _build_listing(request, kind=kind, slug=slug)
+
+    if request.htmx and not request.htmx.history_restore_request:  # the results block alone
+        entry = _cached(key_parts, build)
+        response = HttpResponse(_fill_slots(entry["results"], request, entry["toggles"], get_token(request)))
+        patch_vary_headers(response, ["Cookie"])
+        patch_cache_control(response, private=True)
     else:
-        response = render(request, "catalog/listing.html", {
-            "title": entry["title"], "head": mark_safe(entry["head"]),
-            "filters": mark_safe(entry["filters"]), "results": results,
-        })
+        response = _page(request, key_parts=key_parts, build=build, template_name="catalog/listing.html",
+                         context=lambda entry, fill: {
+                             "title": entry["title"], "head": mark_safe(entry["head"]),
+                             "filters": mark_safe(entry["filters"]),
+                             "results": mark_safe(fill(entry["results"], entry["toggles"])),
+                         })
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -382,9 +478,9 @@ def home(request):
         return {"html": _render_shared("catalog/_home.html", context, request=request),
                 "toggles": _wish_toggles(products, next_path=request.path)}
 
-    entry = _cached(("home", *_visitor(request)), build)
-    return render(request, "catalog/home.html",
-                  {"main": mark_safe(_fill_slots(entry["html"], request, entry["toggles"]))})
+    return _page(request, key_parts=("home", *_visitor(request)), build=build,
+                 template_name="catalog/home.html",
+                 context=lambda entry, fill: {"main": mark_safe(fill(entry["html"], entry["toggles"]))})
 
 
 @require_GET
@@ -405,8 +501,9 @@ def stores(request):
         context = {"page": page, "links": links, "error": error}
         return {"html": _render_shared("catalog/_stores.html", context, request=request)}
 
-    entry = _cached(("stores", number[:10], *_visitor(request)), build)
-    return render(request, "catalog/stores.html", {"main": mark_safe(entry["html"])})
+    return _page(request, key_parts=("stores", number, *_visitor(request)), build=build,
+                 template_name="catalog/stores.html",
+                 context=lambda entry, fill: {"main": mark_safe(entry["html"])})
 
 
 # --- product page (CAT-3) -----------------------------------------------------------------
@@ -435,9 +532,10 @@ def product(request, slug: str):
         return {"html": _render_shared("catalog/_product_main.html", context, request=request),
                 "toggles": _wish_toggles([item], next_path=request.path), "title": item.title}
 
-    entry = _cached(("product", slug, *_visitor(request)), build)
-    main = _fill_slots(entry["html"], request, entry["toggles"])
-    return render(request, "catalog/product.html", {"title": entry["title"], "main": mark_safe(main)})
+    return _page(request, key_parts=("product", slug, *_visitor(request)), build=build,
+                 template_name="catalog/product.html",
+                 context=lambda entry, fill: {"title": entry["title"],
+                                              "main": mark_safe(fill(entry["html"], entry["toggles"]))})
 
 
 @login_required

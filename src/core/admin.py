@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from core.models import Counter, Holiday
+from core.models import AuditLog, Counter, Holiday
 from core.money import Money, UnknownCurrency, format_money
 
 
@@ -157,3 +157,14 @@ class CounterAdmin(ReadOnlyAdmin):
 
     list_display = ["name", "value"]
     search_fields = ["name"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    """What staff did in the back office (and the system on their behalf): read only."""
+
+    list_display = ["at", "action", "actor", "data"]
+    list_filter = ["action"]
+    search_fields = ["action", "actor__email"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]

@@ -41,30 +41,71 @@ def now() -> dt.datetime:
     return real + demo_offset()
 
 
-def demo_clock_advance(delta: dt.timedelta) -> dt.timedelta:
-    """Move the demo clock forward; returns the new total offset."""
+def real_now() -> dt.datetime:
+    """The wall clock, never shifted: for the audit rows that record moving the demo clock."""
+    return timezone.now()
+
+
+# One step of the demo clock moves it at most this far (a slip of the keyboard, "7000d",
+# would otherwise put the site years ahead with no way back but a reset).
+MAX_STEP = dt.timedelta(days=366)
+
+
+def demo_clock_advance(delta: dt.timedelta, *, actor=None, via: str = "") -> dt.timedelta:
+    """Move the demo clock forward; returns the new total offset. Audited (who, when, how far)."""
     if not demo_clock_enabled():
         raise DemoClockDisabled("The demo clock is off (settings.DEMO_CLOCK).")
     if delta <= dt.timedelta(0):
         raise ValueError("The demo clock only moves forward.")
+    if delta > MAX_STEP:
+        raise ValueError(f"Move the clock at most {MAX_STEP.days} days at a time.")
+    from django.db import transaction
     from django.db.models import F
 
+    from core.audit import audit_record
     from core.models import Counter
 
-    Counter.objects.get_or_create(name=OFFSET_COUNTER, defaults={"value": 0})
-    Counter.objects.filter(name=OFFSET_COUNTER).update(value=F("value") + int(delta.total_seconds()))
-    return demo_offset()
+    with transaction.atomic():
+        before = now()
+        Counter.objects.get_or_create(name=OFFSET_COUNTER, defaults={"value": 0})
+        Counter.objects.filter(name=OFFSET_COUNTER).update(value=F("value") + int(delta.total_seconds()))
+        offset = demo_offset()
+        audit_record(
+            actor=actor,
+            action="demo_clock.advance",
+            data={
+                "by_seconds": int(delta.total_seconds()),
+                "offset_seconds": int(offset.total_seconds()),
+                "site_time_before": before.isoformat(),
+                "site_time_after": now().isoformat(),
+                "via": via,
+            },
+            at=real_now(),
+        )
+    return offset
 
 
-def demo_clock_reset() -> None:
+def demo_clock_reset(*, actor=None, via: str = "") -> None:
+    """Put the demo clock back on real time. Audited."""
     if not demo_clock_enabled():
         raise DemoClockDisabled("The demo clock is off (settings.DEMO_CLOCK).")
+    from django.db import transaction
+
+    from core.audit import audit_record
     from core.models import Counter
 
-    Counter.objects.filter(name=OFFSET_COUNTER).delete()
+    with transaction.atomic():
+        before = demo_offset()
+        Counter.objects.filter(name=OFFSET_COUNTER).delete()
+        audit_record(
+            actor=actor,
+            action="demo_clock.reset",
+            data={"offset_seconds_before": int(before.total_seconds()), "offset_seconds": 0, "via": via},
+            at=real_now(),
+        )
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,7})\s*([dhms])\s*$")
 
 
 def parse_duration(text: str) -> dt.timedelta:

@@ -1,8 +1,101 @@
+"""What every page's base.html needs, cheaply.
+
+Nothing here runs a query for an anonymous visitor, and nothing is computed per
+request that could be computed once: the header's and footer's URLs are reversed
+once per URL configuration (nav_urls), the static files' URLs looked up once
+(asset_urls), the country and currency <option> lists rendered once per selected
+value (country_options, currency_options), and the header badges are lazy (a
+query only when a page shows them to a signed-in person).
+"""
+
+from functools import lru_cache
+
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from core.countries import country_choices
 from core.money import currencies
+
+# The fixed links of base.html, by the name the template uses (nav.<name>).
+NAV_VIEWS = {
+    "search": "catalog:search",
+    "stores": "catalog:stores",
+    "wishlist": "wishlist:list",
+    "cart": "cart:view",
+    "orders": "orders:list",
+    "notices": "notifications:list",
+    "seller_center": "sellercenter:home",
+    "addresses": "accounts:addresses",
+    "back_office": "admin:index",
+    "sign_out": "account_logout",
+    "sign_in": "account_login",
+    "register": "account_signup",
+    "set_visitor": "catalog:set_visitor",
+}
+_nav_cache: dict[tuple, dict[str, str]] = {}
+_asset_cache: dict[str, dict[str, str]] = {}
+
+
+def nav_urls() -> dict[str, str]:
+    """The URLs of NAV_VIEWS, reversed once per (script prefix, URL configuration)."""
+    key = (get_script_prefix(), get_urlconf())
+    urls = _nav_cache.get(key)
+    if urls is None:
+        urls = _nav_cache[key] = {name: reverse(view) for name, view in NAV_VIEWS.items()}
+    return urls
+
+
+def asset_urls() -> dict[str, str]:
+    """The static files of base.html's <head> (`{% static %}` and `{% htmx_script %}`), looked up once."""
+    prefix = get_script_prefix()
+    assets = _asset_cache.get(prefix)
+    if assets is None:
+        from django_htmx.jinja import htmx_script
+
+        assets = _asset_cache[prefix] = {
+            "site_css": static("css/site.css"),
+            "favicon": static("img/favicon.svg"),
+            "site_js": static("js/site.js"),
+            "htmx_script": htmx_script(),
+        }
+    return assets
+
+
+@receiver(setting_changed)
+def _forget_urls(*, setting, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _nav_cache.clear()
+    if setting in {"STATIC_URL", "STORAGES", "DEBUG", "FORCE_SCRIPT_NAME"}:
+        _asset_cache.clear()
+
+
+@lru_cache(maxsize=512)
+def country_options(selected: str) -> SafeString:
+    """The <option>s of the footer's country select, `selected` chosen."""
+    return mark_safe("".join(
+        f'<option value="{escape(code)}"{" selected" if code == selected else ""}>{escape(name)}</option>'
+        for code, name in country_choices()
+    ))
+
+
+@lru_cache(maxsize=64)
+def currency_options(selected: str) -> SafeString:
+    """The <option>s of the footer's currency select after "Seller's currency", `selected` chosen."""
+    return mark_safe("".join(
+        f'<option value="{escape(code)}"{" selected" if code == selected else ""}>{escape(code)}</option>'
+        for code in currencies()
+    ))
+
+
+@lru_cache(maxsize=1)
+def _currency_codes() -> tuple[str, ...]:
+    return tuple(currencies())
 
 
 def _wish_and_notice_counts(request) -> tuple[int, int]:
@@ -60,13 +153,24 @@ def _notice_count(request) -> int:
 
 
 def site(request):
+    country = getattr(request, "visitor_country", "US")
+    currency = getattr(request, "display_currency", "")
     return {
         "SITE_NAME": "Hmong Artisans",
         "DEBUG": settings.DEBUG,
-        "visitor_country": getattr(request, "visitor_country", "US"),
-        "display_currency": getattr(request, "display_currency", ""),
+        "visitor_country": country,
+        "display_currency": currency,
+        # Callables: the template calls them only where it shows them.
         "country_choices": country_choices,
-        "currency_codes": list(currencies()),
+        "currency_codes": _currency_codes,
+        "country_options": lambda: country_options(country),
+        "currency_options": lambda: currency_options(currency),
+        "nav": nav_urls,
+        "assets": asset_urls,
+        # What the header's search box and the footer's "come back here" field show;
+        # catalog.views puts placeholders here when it caches a whole page.
+        "header_q": request.GET.get("q", ""),
+        "next_path": request.get_full_path,
         # Header badges (WSH-1, cart): lazy, so a page that does not show them
         # costs nothing; one COUNT/SUM query each for a signed-in person, none
         # for an anonymous visitor.

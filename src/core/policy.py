@@ -141,6 +141,12 @@ class Policy:
     )
     extension_min_days = PolicyValue(1, "BP-4", "shortest protection extension a buyer may ask", "days")
     extension_max_days = PolicyValue(60, "BP-4", "longest protection extension a buyer may ask", "days")
+    commission_rate_bp = PolicyValue(
+        800,
+        "BP-2",
+        "the platform's commission on an order's released payment, in basis points (1/100 of a percent)",
+        "basis points",
+    )
 
     # DSP — disputes
     seller_dispute_answer_window = PolicyValue(

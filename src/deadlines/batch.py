@@ -9,13 +9,15 @@ own savepoint:
 - **Locked subjects.** A subject app's `prepare` hook (deadlines.registry) locks
   all of the batch's subjects in one `SELECT … FOR UPDATE SKIP LOCKED` and hands
   them over with `subject_locked()`; handlers and transition functions then use
-  `subject()` instead of reading and locking the row again.
+  `subject()` instead of reading and locking the row again, and `data()` for
+  rows the hook loaded with them in one query each (an order's lines, refunds).
 - **Pending deadlines known under that lock.** The prepare hook may also load the
   subjects' pending deadlines (`know_pending()`); while the subject is locked
   nobody else arms or disarms them, so deadlines.services disarms by id (or not
   at all) instead of searching.
-- **Work done once at the end** (`at_batch_end()`): outbox tasks are inserted in
-  one statement (`enqueue()`), stock given back in one statement per table, the
+- **Work done once at the end** (`at_batch_end()`): timeline events, notices and
+  outbox tasks (`enqueue()`) are inserted in one statement each, deadlines
+  disarmed in one UPDATE, stock given back in one statement per table, the
   catalog version bumped once. A firing's share is staged and kept only when its
   savepoint is released: a failing firing leaves nothing behind.
 
@@ -32,10 +34,14 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 
 Flush = Callable[[list], None]
 log = logging.getLogger(__name__)
+
+
+class SubjectUnavailable(RuntimeError):
+    """A subject a failed firing used is not read again in the same batch."""
 
 
 @dataclass
@@ -48,22 +54,49 @@ class PendingRow:
 @dataclass
 class Batch:
     now: dt.datetime
+    # False when the worker replays a batch whose end failed: then every piece of work is
+    # done at once, inside its firing's savepoint, so a bad firing fails alone.
+    deferring: bool = True
     firing: object | None = None  # the Deadline being fired, between begin_firing and end_firing
     _subjects: dict[tuple[str, int], object] = field(default_factory=dict)
+    _data: dict[tuple[str, int], dict] = field(default_factory=dict)
     _pending: dict[tuple[str, int], dict[int, PendingRow]] = field(default_factory=dict)
     # Deadlines disarmed during the batch whose rows are still pending in the table until the
     # end of the batch writes them: subject → {pk: kind}.
     _unwritten: dict[tuple[str, int], dict[int, str]] = field(default_factory=dict)
     _staged: list[tuple[str, Flush, object]] = field(default_factory=list)
     _deferred: dict[str, tuple[Flush, list]] = field(default_factory=dict)
+    _touched: set[tuple[str, int]] = field(default_factory=set)  # subjects the firing used
+    # Subjects a failed firing used: the rows the batch's earlier firings changed are not
+    # written yet, so nothing else in this batch may read or change them (see subject()).
+    _poisoned: set[tuple[str, int]] = field(default_factory=set)
 
     # --- subjects locked by a prepare hook ---
 
-    def subject_locked(self, subject_type: str, subject_id: int, obj: object) -> None:
+    def subject_locked(self, subject_type: str, subject_id: int, obj: object) -> dict:
+        """Hand over a subject locked for this batch; returns its data dict (see data()).
+
+        Code that locks a subject itself during a firing hands it over too, so that the
+        batch's later firings see its changes, which are written only at the end.
+        """
+        if self.firing is not None:
+            self._touched.add((subject_type, subject_id))
         self._subjects[(subject_type, subject_id)] = obj
+        return self._data.setdefault((subject_type, subject_id), {})
 
     def subject(self, subject_type: str, subject_id: int):
-        return self._subjects.get((subject_type, subject_id))
+        if (subject_type, subject_id) in self._poisoned:
+            raise SubjectUnavailable(f"{subject_type} {subject_id} is left for the next batch")
+        found = self._subjects.get((subject_type, subject_id))
+        if found is not None and self.firing is not None:
+            self._touched.add((subject_type, subject_id))
+        return found
+
+    def data(self, subject_type: str, subject_id: int) -> dict | None:
+        """What the prepare hook loaded about a locked subject (rows it owns, e.g. an order's
+        lines and refunds), for the code the firings call; None when nothing was loaded.
+        Whoever changes such rows during the batch keeps the entry exact (or removes it)."""
+        return self._data.get((subject_type, subject_id))
 
     def know_pending(self, subject_type: str, subject_ids: Iterable[int], rows: Iterable[tuple]) -> None:
         """Record the pending deadlines (pk, kind, subject_id, due_at) of locked subjects."""
@@ -76,8 +109,13 @@ class Batch:
         """The subject's pending deadlines by pk, or None when this batch does not know them."""
         return self._pending.get((subject_type, subject_id))
 
+    def unavailable(self, subject_type: str, subject_id: int) -> bool:
+        """True once a failed firing used the subject: its other deadlines wait for a later batch."""
+        return (subject_type, subject_id) in self._poisoned
+
     def forget(self, subject_type: str, subject_id: int) -> None:
         self._subjects.pop((subject_type, subject_id), None)
+        self._data.pop((subject_type, subject_id), None)
         self._pending.pop((subject_type, subject_id), None)
         self._unwritten.pop((subject_type, subject_id), None)
 
@@ -113,21 +151,25 @@ class Batch:
     # --- one firing ---
 
     def begin_firing(self, deadline) -> None:
-        self.firing, self._staged = deadline, []
+        self.firing, self._staged, self._touched = deadline, [], set()
 
     def end_firing(self, *, ok: bool) -> None:
         deadline = self.firing
         if ok:
             for key, flush, item in self._staged:
                 self._deferred.setdefault(key, (flush, []))[1].append(item)
-        else:  # rolled back: what we remembered about its subject may be wrong now
-            self.forget(deadline.subject_type, deadline.subject_id)
-        self.firing, self._staged = None, []
+        else:  # rolled back: the in-memory subjects it used may hold changes that never happened
+            for subject_type, subject_id in {*self._touched, (deadline.subject_type, deadline.subject_id)}:
+                self.forget(subject_type, subject_id)
+                self._poisoned.add((subject_type, subject_id))
+        self.firing, self._staged, self._touched = None, [], set()
 
     # --- work for the end of the batch ---
 
     def defer(self, key: str, flush: Flush, item: object) -> None:
-        if self.firing is not None:
+        if not self.deferring:
+            flush([item])
+        elif self.firing is not None:
             self._staged.append((key, flush, item))
         else:
             self._deferred.setdefault(key, (flush, []))[1].append(item)
@@ -141,12 +183,13 @@ class Batch:
 
 def _write_disarms(items: list[tuple[list[int], dt.datetime]]) -> None:
     from deadlines.models import Deadline, Status
+    from deadlines.rows import ids_in
 
     by_time: dict[dt.datetime, list[int]] = {}
     for pks, now in items:
         by_time.setdefault(now, []).extend(pks)
     for now, pks in by_time.items():
-        Deadline.objects.filter(pk__in=pks, status=Status.PENDING).update(
+        Deadline.objects.filter(pk__in=ids_in(pks), status=Status.PENDING).update(
             status=Status.DISARMED, fired_at=now, outcome="disarmed"
         )
 
@@ -159,8 +202,8 @@ def current() -> Batch | None:
 
 
 @contextlib.contextmanager
-def batch_scope(now: dt.datetime):
-    batch = Batch(now=now)
+def batch_scope(now: dt.datetime, *, deferring: bool = True):
+    batch = Batch(now=now, deferring=deferring)
     token = _current.set(batch)
     try:
         yield batch
@@ -214,115 +257,51 @@ def _enqueue_all(items: list[tuple]) -> None:
         task, args = items[0]
         task.enqueue(*args)
         return
+    import uuid
+
+    from django.db import connection
     from django_tasks_db.compat import normalize_json
     from django_tasks_db.models import DBTaskResult, get_date_max
 
-    rows, checked = [], {}
+    from deadlines.rows import insert_names, prepared_values, values_insert
+
+    # What DatabaseBackend.enqueue writes, for many tasks in one COPY/INSERT: the row of
+    # each task kind is prepared once, then only the id and the arguments change. (Its
+    # task_enqueued signal only logs at debug level; building a TaskResult per task for
+    # it would cost more than the insert, so the batch logs once instead.)
+    names = insert_names(DBTaskResult, with_pk=True)
+    id_at, args_at = names.index("id"), names.index("args_kwargs")
+    id_field, args_field = (DBTaskResult._meta.get_field(n) for n in ("id", "args_kwargs"))
+    rows, templates = [], {}
     for task, args in items:
-        backend = checked.get(id(task))
-        if backend is None:
+        template = templates.get(id(task))
+        if template is None:
             backend = task.get_backend()
             if isinstance(backend, DatabaseBackend):
                 backend.validate_task(task)
-            checked[id(task)] = backend
-        if not isinstance(backend, DatabaseBackend):
+                template = (backend, prepared_values(
+                    DBTaskResult(
+                        id=uuid.UUID(int=0),
+                        args_kwargs={},
+                        priority=task.priority,
+                        task_path=task.module_path,
+                        queue_name=task.queue_name,
+                        run_after=task.run_after or get_date_max(),
+                        backend_name=backend.alias,
+                    ),
+                    names,
+                ))
+            else:
+                template = (backend, None)
+            templates[id(task)] = template
+        backend, base = template
+        if base is None:
             task.enqueue(*args)
             continue
-        # What DatabaseBackend.enqueue writes, for many tasks in one INSERT. (Its
-        # task_enqueued signal only logs at debug level; building each TaskResult for it
-        # would cost more than the INSERT, so the batch logs once instead.)
-        rows.append(
-            DBTaskResult(
-                id=backend._get_id(),
-                args_kwargs=normalize_json({"args": args, "kwargs": {}}),
-                priority=task.priority,
-                task_path=task.module_path,
-                queue_name=task.queue_name,
-                run_after=task.run_after or get_date_max(),
-                backend_name=backend.alias,
-            )
-        )
+        row = list(base)
+        row[id_at] = id_field.get_db_prep_save(backend._get_id(), connection)
+        row[args_at] = args_field.get_db_prep_save(normalize_json({"args": args, "kwargs": {}}), connection)
+        rows.append(row)
+    values_insert(DBTaskResult, names, rows)
     if rows:
-        DBTaskResult.objects.bulk_create(rows)
         log.debug("Enqueued %d tasks in one insert", len(rows))
-
-
-# --- inserts that may meet their unique key ---------------------------------------------------
-
-
-def insert_unless_exists(obj, *, unique: list[str], subqueries: dict | None = None) -> int | None:
-    """INSERT `obj` unless a row with the same `unique` fields exists; returns the new pk or None.
-
-    See insert_all_unless_exist.
-    """
-    created = insert_all_unless_exist([obj], unique=unique, subqueries=[subqueries or {}])
-    return obj.pk if created else None
-
-
-def insert_all_unless_exist(objs: list, *, unique: list[str], subqueries: list[dict] | None = None) -> list:
-    """INSERT the objects, skipping those whose `unique` fields match an existing row.
-
-    One `INSERT … ON CONFLICT (…) DO NOTHING RETURNING …` (PostgreSQL, SQLite 3.35+): no
-    pre-check query and no savepoint, and a concurrent insert of the same key simply wins.
-    `subqueries` (one dict per object) gives a field's value as a one-value queryset,
-    evaluated by the database inside the same statement (e.g. the payment a refund
-    returns to). Returns the objects inserted, with their pk (and subquery fields) set.
-    """
-    if not objs:
-        return []
-    model = type(objs[0])
-    meta = model._meta
-    quote = connection.ops.quote_name
-    subqueries = subqueries or [{}] * len(objs)
-    keys = [meta.get_field(name) for name in unique]
-
-    def key_of(obj) -> tuple:
-        return tuple(f.get_db_prep_value(getattr(obj, f.attname), connection) for f in keys)
-
-    seen: set[tuple] = set()  # the same key twice in one statement: the first one goes in
-    pairs = []
-    for obj, per_obj in zip(objs, subqueries, strict=True):
-        if key_of(obj) not in seen:
-            seen.add(key_of(obj))
-            pairs.append((obj, per_obj))
-    objs, subqueries = [o for o, _ in pairs], [q for _, q in pairs]
-    sub_fields = sorted({name for per_obj in subqueries for name in per_obj})
-    fields = [
-        f for f in meta.concrete_fields
-        if not (f.primary_key and getattr(objs[0], f.attname) is None) and f.name not in sub_fields
-    ]
-    extra = [meta.get_field(name) for name in sub_fields]
-    rows_sql, params = [], []
-    for obj, per_obj in zip(objs, subqueries, strict=True):
-        holders = ["%s"] * len(fields)
-        params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-        for sub in extra:
-            query = per_obj.get(sub.name)
-            if query is None:
-                holders.append("NULL")
-            else:
-                sql, sub_params = query.query.sql_with_params()
-                holders.append(f"({sql})")
-                params += list(sub_params)
-        rows_sql.append(f"({', '.join(holders)})")
-    columns = ", ".join(quote(f.column) for f in [*fields, *extra])
-    returning = ", ".join(quote(f.column) for f in [meta.pk, *keys, *extra])
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join(rows_sql)} "
-        f"ON CONFLICT ({', '.join(quote(f.column) for f in keys)}) DO NOTHING RETURNING {returning}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        returned = cursor.fetchall()
-    by_key = {tuple(row[1 : 1 + len(keys)]): row for row in returned}
-    created = []
-    for obj in objs:
-        row = by_key.get(key_of(obj))
-        if row is None:
-            continue
-        obj.pk = row[0]
-        for sub, value in zip(extra, row[1 + len(keys) :], strict=True):
-            setattr(obj, sub.attname, value)
-        obj._state.adding, obj._state.db = False, connection.alias
-        created.append(obj)
-    return created

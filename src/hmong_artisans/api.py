@@ -12,6 +12,7 @@ from accounts.auth import api_auth
 from cart.api import router as cart_router
 from catalog.api import router as catalog_router
 from core.api_errors import install_error_handlers
+from ledger.api import router as ledger_router
 from orders.api import router as orders_router
 from orders.api import seller_router as seller_orders_router
 from sellercenter.api import router as seller_router
@@ -30,6 +31,7 @@ api.add_router("/catalog/", catalog_router)
 api.add_router("/wishlist/", wishlist_router)
 api.add_router("/cart/", cart_router)
 api.add_router("/", orders_router)  # /checkout, /orders (orders.api)
+api.add_router("/", ledger_router)  # /balance, /seller/balance (ledger.api)
 # Before "/seller/": its paths (store, products, …) never start with "orders".
 api.add_router("/seller/orders", seller_orders_router)
 api.add_router("/seller/", seller_router)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "deadlines",
     "orders",
     "payments",
+    "ledger",
     "notifications",
 ]
 
@@ -255,6 +256,18 @@ LOGGING = {
 TRACKING_WEBHOOK_SECRET = os.environ.get(
     "TRACKING_WEBHOOK_SECRET", "dev-only-tracking-webhook-secret-change-me"
 )
+
+# --- Payment providers (PAY-1) --------------------------------------------------
+# PAYMENT_PROVIDER picks the card provider: "simulated" (default; its hosted card page is
+# /pay/sim/card/) or "stripe" (the official SDK; STRIPE_API_BASE points it at localstripe
+# in tests). Webhooks: /webhooks/payments/<provider>/ (payments.webhooks).
+PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "simulated")
+SIMULATED_WEBHOOK_SECRET = os.environ.get(
+    "SIMULATED_WEBHOOK_SECRET", "dev-only-simulated-payments-webhook-secret"
+)
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 
 # DEMO_CLOCK=true lets staff move the site's clock forward (core.clock) to watch
 # deadlines fire. `make run` turns it on; the production settings refuse it.

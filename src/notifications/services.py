@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from deadlines.batch import at_batch_end, enqueue, in_firing, insert_all_unless_exist
+from deadlines.batch import at_batch_end, enqueue, in_firing
+from deadlines.rows import rows_insert_unless_exist
 from notifications.models import Notice
 
 
@@ -55,9 +56,7 @@ def _insert_notices(groups: list[list[Notice]]) -> list[Notice]:
     from notifications.tasks import notice_email
 
     notices = [notice for group in groups for notice in group]
-    created = []
-    for start in range(0, len(notices), 500):
-        created += insert_all_unless_exist(notices[start : start + 500], unique=["user", "event_key"])
+    created = rows_insert_unless_exist(notices, unique=["user", "event_key"])
     for notice in created:
         enqueue(notice_email, notice.pk)
     return created

@@ -4,7 +4,8 @@ Buyer (`router`, mounted at /api/v1/):
 
     POST /checkout {"address_id", "idempotency_key"}         201 (200: the same key again)
     GET  /checkout/{id}
-    POST /checkout/{id}/pay {"token", "idempotency_key"}     200; 402 payment_failed
+    POST /checkout/{id}/pay {"token", "idempotency_key", "save_card"}   200; 402 a PAY-2 code
+                                                             (payments.declines)
     GET  /orders?state=&page=&page_size=                     paginated, newest first
     GET  /orders/{number}
     POST /orders/{number}/cancel                             ORD-3 (unpaid)
@@ -72,6 +73,7 @@ from orders.schemas import (
     TrackingEventOut,
 )
 from orders.states import State
+from payments.declines import decline_error
 from payments.models import Payment
 from sellercenter.selectors import store_of
 
@@ -237,13 +239,17 @@ def checkout_get(request, checkout_id: PathId):
 def checkout_pay(request, checkout_id: PathId, payload: PayIn):
     """Charges the card token once per currency. Repeating the same `idempotency_key`
     charges nothing more and answers as the first call did (PAY-5). A refused card answers
-    402 `payment_failed` and the orders keep waiting for payment; try again with another
-    key."""
+    402 with the PAY-2 code of payments.declines (e.g. `insufficient_funds`, `wrong_cvv`;
+    `payment_failed` when the provider gives no reason) and the orders keep waiting for
+    payment; try again with another key. `verification_required` (402) moves the orders to
+    "payment being verified" (PAY-3). `token` is a provider card token or one of your saved
+    cards' tokens; `save_card` keeps the card (PAY-1)."""
     checkout = _own_checkout(request, checkout_id)
     key = payload.idempotency_key
     try:
         payments = services.checkout_pay(
-            checkout=checkout, token=payload.token, idempotency_key=key, now=clock.now()
+            checkout=checkout, token=payload.token, idempotency_key=key, now=clock.now(),
+            save_card=payload.save_card,
         )
     except Conflict as error:
         replay = list(
@@ -252,15 +258,10 @@ def checkout_pay(request, checkout_id: PathId, payload: PayIn):
         if error.code != "nothing_to_pay" or not replay:
             raise
         payments = replay
-    failed = [p for p in payments if p.state == Payment.State.FAILED]
-    if failed:
-        codes = ", ".join(sorted({p.failure_code or "declined" for p in failed}))
-        raise DomainError(
-            f"The payment did not go through ({codes}). Check the card or use another one.",
-            code="payment_failed",
-            fields={"token": ["The card was refused."]},
-            status=402,
-        )
+    failed = [p for p in payments if p.state in (Payment.State.FAILED, Payment.State.VERIFYING)]
+    if failed:  # PAY-2: the decline's own code, message and next step, 402
+        prefix = "Part of this checkout was paid; the rest was not." if len(failed) < len(payments) else ""
+        raise decline_error(failed[0].failure_code, prefix=prefix)
     return _checkout_out(checkout)
 
 

@@ -7,7 +7,8 @@ that armed the deadline; if it moved on, the firing is skipped.
 batch's orders in one SELECT … FOR UPDATE SKIP LOCKED (with the store, whose
 owner the notices address) and loads, one query each, their lines (a closing
 gives them back to stock), their refunds (a closing refunds what is left) and
-their pending deadlines, so a firing reads nothing again. An order another
+their pending deadlines into the batch (deadlines.batch), so a firing reads
+nothing again. An order another
 transaction holds (a seller shipping it right now) is left, with its deadline
 untouched, for a later batch: the holder may be disarming that very deadline,
 and waiting for it while holding the deadline row would deadlock.
@@ -22,32 +23,41 @@ from django.db import connection
 from deadlines.batch import current as current_batch
 from deadlines.models import Deadline, Status
 from deadlines.registry import register
+from deadlines.rows import ids_in
 from deadlines.services import deadline_due_at
 from orders import notices
-from orders.models import Order, RequestStatus
+from orders.models import Order, OrderLine, RequestStatus
 from orders.states import Actor, CloseReason, DeadlineKind, State
 from orders.transitions import SUBJECT, order_locked, order_transition, reminder_kind
 
 
 def prepare_orders(deadlines: list[Deadline], now: dt.datetime) -> set[int]:
-    """Lock the batch's orders at once; returns the ids of deadlines to leave for a later batch."""
+    """Lock the batch's orders at once; returns the ids of deadlines to leave for a later batch.
+
+    Each locked order's batch data holds "lines" [(variant_id, quantity)] for a closing's
+    restock and "refunds" [Refund] for refund_order_full.
+    """
+    from payments.models import Refund
+
     batch = current_batch()
     wanted = sorted({d.subject_id for d in deadlines})
-    query = (
-        Order.objects.filter(pk__in=wanted)
-        .select_related("store")
-        .prefetch_related("lines", "refunds")
-        .order_by("pk")
-    )
+    query = Order.objects.filter(pk__in=ids_in(wanted)).select_related("store").order_by("pk")
     if connection.features.has_select_for_update_skip_locked:
         query = query.select_for_update(skip_locked=True, of=("self",))
     locked = {order.pk: order for order in query}
-    for order in locked.values():
-        batch.subject_locked(SUBJECT, order.pk, order)
+    data = {pk: batch.subject_locked(SUBJECT, pk, order) for pk, order in locked.items()}
+    for entry in data.values():
+        entry["lines"], entry["refunds"] = [], []
+    ids = list(locked)
+    lines = OrderLine.objects.filter(order_id__in=ids_in(ids))
+    for order_id, variant_id, quantity in lines.values_list("order_id", "variant_id", "quantity"):
+        data[order_id]["lines"].append((variant_id, quantity))
+    for refund in Refund.objects.filter(order_id__in=ids_in(ids)):
+        data[refund.order_id]["refunds"].append(refund)
     batch.know_pending(
         SUBJECT,
-        locked,
-        Deadline.objects.filter(subject_type=SUBJECT, subject_id__in=list(locked), status=Status.PENDING)
+        ids,
+        Deadline.objects.filter(subject_type=SUBJECT, subject_id__in=ids_in(ids), status=Status.PENDING)
         .values_list("pk", "kind", "subject_id", "due_at"),
     )
     missing = [pk for pk in wanted if pk not in locked]
@@ -122,6 +132,10 @@ def on_protection_end(deadline: Deadline, now: dt.datetime) -> str:
         kind="protection_ended",
         reason="Buyer protection ended",
     )
+    from ledger.services import ledger_release_order
+
+    if ledger_release_order(order=order, now=now) is not None:  # BP-2: escrow → seller − commission
+        return "completed: released"
     return "completed"
 
 

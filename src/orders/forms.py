@@ -51,6 +51,7 @@ class PayForm(forms.Form):
 
     token = forms.CharField(max_length=100, error_messages={"required": "Choose a card to pay with."})
     idempotency_key = IdempotencyKeyField()
+    save_card = forms.BooleanField(required=False)  # PAY-1 "Save this card"
 
 
 class CancellationRequestForm(forms.Form):

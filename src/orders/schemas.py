@@ -68,6 +68,7 @@ class PayIn(Schema):
     idempotency_key: str = Field(
         min_length=1, max_length=64, description="Repeating a key charges once (PAY-5)."
     )
+    save_card: bool = Field(False, description='PAY-1 "Save this card": keep the card for later.')
 
 
 class CancellationRequestIn(Schema):

@@ -21,6 +21,8 @@ from core.errors import Conflict, DomainError, NotAllowed
 from core.money import Money, convert
 from core.policy import policy
 from deadlines.batch import at_batch_end, atomic
+from deadlines.batch import current as current_batch
+from deadlines.rows import ids_in
 from deadlines.services import deadline_disarm
 from orders import notices
 from orders.models import (
@@ -259,10 +261,16 @@ def _restock(order: Order, now: dt.datetime) -> None:
 
     In a deadline batch this happens once for all of the batch's closings, at its end.
     """
+    batch = current_batch()
+    known = batch.data(SUBJECT, order.pk) if batch is not None else None
+    if known is not None and "lines" in known:  # loaded by the batch's prepare hook
+        lines = known["lines"]
+    else:
+        lines = order.lines.values_list("variant_id", "quantity")
     quantities: dict[int, int] = {}
-    for line in order.lines.all():  # the batch prefetched them
-        if line.variant_id:
-            quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+    for variant_id, quantity in lines:
+        if variant_id:
+            quantities[variant_id] = quantities.get(variant_id, 0) + quantity
     if quantities:
         at_batch_end("orders.stock_return", _stock_return, (quantities, now))
 
@@ -288,7 +296,7 @@ def _stock_return(items: list[tuple[dict[int, int], dt.datetime]]) -> None:
     products = {
         product_id
         for _, product_id in Variant.objects.select_for_update()
-        .filter(pk__in=list(totals))
+        .filter(pk__in=ids_in(totals))
         .order_by("pk")
         .values_list("pk", "product_id")
     }
@@ -296,15 +304,15 @@ def _stock_return(items: list[tuple[dict[int, int], dt.datetime]]) -> None:
     for variant_id, quantity in totals.items():
         by_quantity[quantity].append(variant_id)
     for quantity, variant_ids in by_quantity.items():
-        Variant.objects.filter(pk__in=variant_ids).update(stock=F("stock") + quantity)
-    list(Product.objects.select_for_update().filter(pk__in=products).order_by("pk").values_list("pk"))
+        Variant.objects.filter(pk__in=ids_in(variant_ids)).update(stock=F("stock") + quantity)
+    list(Product.objects.select_for_update().filter(pk__in=ids_in(products)).order_by("pk").values_list("pk"))
     active_stock = (
         Variant.objects.filter(product=OuterRef("pk"), is_active=True)
         .values("product")
         .annotate(total=Sum("stock"))
         .values("total")
     )
-    Product.objects.filter(pk__in=products).update(
+    Product.objects.filter(pk__in=ids_in(products)).update(
         total_stock=Coalesce(Subquery(active_stock), 0), updated_at=now
     )
     catalog_changed()
@@ -348,11 +356,20 @@ def order_close(
 # --- Payment ------------------------------------------------------------------------------
 
 
-def checkout_pay(*, checkout: Checkout, token: str, idempotency_key: str, now: dt.datetime):
-    """Pay every unpaid order of the checkout, one payment per currency (simulated success path).
+def checkout_pay(
+    *, checkout: Checkout, token: str, idempotency_key: str, now: dt.datetime, save_card: bool = False
+):
+    """Pay every unpaid order of the checkout with the card `token`, one payment per currency.
 
-    The payment's idempotency key makes a double submit charge once (PAY-5).
+    The token comes from the provider's hosted card step or is one of the buyer's saved cards
+    (PAY-1); `save_card` keeps the card for later ("Save this card"). The provider's answer is
+    applied by `_payment_apply`: paid, declined (PAY-2: Payment.failure_code is a
+    payments.declines code), flagged for verification (orders → payment being verified,
+    PAY-3) or processing (orders → payment processing until the provider's webhook settles
+    it, see `payment_settle`). The idempotency key makes a double submit charge once (PAY-5):
+    the Payment row is unique per key and the provider call carries the same key.
     """
+    from payments import cards
     from payments.models import Payment
     from payments.providers import get_provider
 
@@ -363,6 +380,12 @@ def checkout_pay(*, checkout: Checkout, token: str, idempotency_key: str, now: d
     for order in orders:
         by_currency[order.currency].append(order)
     provider = get_provider()
+    buyer = checkout.buyer
+    saved = cards.saved_card_for_token(owner=buyer, provider=provider, token=token)
+    newly_saved = None
+    if saved is None and save_card:
+        saved = newly_saved = cards.saved_card_create(owner=buyer, provider=provider, token=token, now=now)
+    customer_ref = cards.provider_customer_ref(user=buyer, provider=provider, now=now) if saved else ""
     payments = []
     for currency, group in sorted(by_currency.items()):
         key = f"{idempotency_key}:{currency}"
@@ -382,24 +405,96 @@ def checkout_pay(*, checkout: Checkout, token: str, idempotency_key: str, now: d
             except IntegrityError:
                 payment = Payment.objects.get(idempotency_key=key)
         if payment.state == Payment.State.PENDING:
-            result = provider.charge(amount=payment.amount, token=token, idempotency_key=key)
-            with transaction.atomic():
-                payment = Payment.objects.select_for_update().get(pk=payment.pk)
-                if payment.state == Payment.State.PENDING:
-                    if result.ok:
-                        payment.state, payment.provider_ref, payment.succeeded_at = (
-                            Payment.State.SUCCEEDED,
-                            result.provider_ref,
-                            now,
-                        )
-                    else:
-                        payment.state, payment.failure_code = Payment.State.FAILED, result.failure_code
-                    payment.save()
-                    if result.ok:
-                        for order in group:
-                            order_paid(order=order, now=now)
+            result = provider.charge(
+                amount=payment.amount, token=token, idempotency_key=key, customer_ref=customer_ref
+            )
+            card = result.card or saved
+            payment = _payment_apply(
+                payment=payment, status=result.status, provider_ref=result.provider_ref,
+                failure_code=result.failure_code, now=now,
+                card=(card.brand, card.last4) if card else ("", ""),
+            )
         payments.append(payment)
+    if newly_saved and all(p.state == Payment.State.FAILED for p in payments):
+        cards.saved_card_remove_refused(card=newly_saved)  # a refused card is not kept
     return payments
+
+
+def _payment_apply(
+    *, payment, status: str, provider_ref: str, failure_code: str, now: dt.datetime,
+    card: tuple[str, str] = ("", ""),
+):
+    """Record the provider's answer on a pending or processing payment and move its orders,
+    once (the payment row is locked; an answer that arrives second changes nothing)."""
+    from payments.models import Payment
+    from payments.providers import ChargeStatus
+
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.state not in (Payment.State.PENDING, Payment.State.PROCESSING):
+            return payment
+        if status == ChargeStatus.PROCESSING and payment.state == Payment.State.PROCESSING:
+            return payment
+        orders = list(
+            payment.checkout.orders.filter(
+                currency=payment.currency,
+                state__in=[State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING],
+            ).order_by("pk")
+        )
+        payment.provider_ref = provider_ref or payment.provider_ref
+        if card[1]:
+            payment.card_brand, payment.card_last4 = card
+        if status == ChargeStatus.SUCCEEDED:
+            payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
+        elif status == ChargeStatus.PROCESSING:
+            payment.state = Payment.State.PROCESSING
+        elif status == ChargeStatus.VERIFYING:
+            payment.state, payment.failure_code = Payment.State.VERIFYING, failure_code
+        else:
+            payment.state, payment.failure_code = Payment.State.FAILED, failure_code
+        payment.save()
+        for order in orders:
+            if status == ChargeStatus.SUCCEEDED:
+                order_paid(order=order, now=now)
+            elif status == ChargeStatus.PROCESSING and order.state == State.AWAITING_PAYMENT:
+                order_transition(
+                    order=order, to=State.PAYMENT_PROCESSING, actor=Actor.SYSTEM, now=now,
+                    kind="payment_processing", reason="The card provider is processing the payment",
+                )
+            elif status == ChargeStatus.VERIFYING:
+                order_transition(
+                    order=order, to=State.PAYMENT_VERIFYING, actor=Actor.SYSTEM, now=now,
+                    kind="payment_verifying", reason="The card provider asked for a verification",
+                )
+            elif status == ChargeStatus.FAILED and order.state == State.PAYMENT_PROCESSING:
+                order_transition(
+                    order=order, to=State.AWAITING_PAYMENT, actor=Actor.SYSTEM, now=now,
+                    kind="payment_failed", reason="The card provider declined the payment",
+                )
+    return payment
+
+
+def payment_settle(
+    *, provider: str, payment_ref: str, payment_key: str = "", ok: bool, failure_code: str = "",
+    now: dt.datetime,
+):
+    """A provider's webhook says how a payment ended (paid or declined). Returns the payment,
+    or None when no payment of ours has that reference. Applying it twice changes nothing."""
+    from payments.models import Payment
+    from payments.providers import ChargeStatus
+
+    payment = None
+    if payment_ref:
+        payment = Payment.objects.filter(provider=provider, provider_ref=payment_ref).first()
+    if payment is None and payment_key:
+        payment = Payment.objects.filter(provider=provider, idempotency_key=payment_key).first()
+    if payment is None:
+        return None
+    return _payment_apply(
+        payment=payment, status=ChargeStatus.SUCCEEDED if ok else ChargeStatus.FAILED,
+        provider_ref=payment_ref, failure_code="" if ok else (failure_code or "payment_failed"),
+        now=now,
+    )
 
 
 def order_paid(*, order: Order, now: dt.datetime) -> Order:
@@ -413,6 +508,9 @@ def order_paid(*, order: Order, now: dt.datetime) -> Order:
             kind="paid",
             reason="Payment received",
         )
+        from ledger.services import ledger_capture_order
+
+        ledger_capture_order(order=paid, now=now)  # the money enters the order's escrow (BP-2)
         notices.order_paid(paid, now=now)
         return order_security_review(order=paid, now=now)
 

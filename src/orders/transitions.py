@@ -18,8 +18,9 @@ import datetime as dt
 from core.calendar import add_business_days
 from core.errors import NotAllowed
 from core.policy import policy
-from deadlines.batch import at_batch_end, atomic
+from deadlines.batch import at_batch_end, atomic, in_firing
 from deadlines.batch import current as current_batch
+from deadlines.rows import row_update, row_values, rows_insert, rows_update
 from deadlines.services import deadline_arm, deadline_disarm
 from orders.models import Order, OrderEvent
 from orders.states import ARMS, CloseReason, DeadlineKind, State, allowed
@@ -92,7 +93,11 @@ def order_locked(order: Order | int) -> Order:
         locked = batch.subject(SUBJECT, order_id)
         if locked is not None:
             return locked
-    return Order.objects.select_for_update().get(pk=order_id)
+    locked = Order.objects.select_for_update().get(pk=order_id)
+    if batch is not None and batch.firing is not None:
+        # Its changes are written at the end of the batch: later firings must see this instance.
+        batch.subject_locked(SUBJECT, order_id, locked)
+    return locked
 
 
 def order_transition(
@@ -129,7 +134,10 @@ def order_transition(
             elif to == State.SHIPPED:
                 locked.protection_ends_at = due
                 changed.append("protection_ends_at")
-        locked.save(update_fields=changed)  # only what changed: one UPDATE
+        if in_firing():  # with the batch's other orders, in one UPDATE at its end
+            at_batch_end("orders.update", _orders_update, (locked.pk, row_values(locked, changed)))
+        else:
+            row_update(locked, changed)  # only what changed
         event = OrderEvent(
             order=locked,
             at=now,
@@ -147,8 +155,12 @@ def order_transition(
     return locked
 
 
+def _orders_update(updates: list[tuple[int, dict]]) -> None:
+    rows_update(Order, updates)
+
+
 def _events_insert(events: list[OrderEvent]) -> None:
-    OrderEvent.objects.bulk_create(events)
+    rows_insert(events, need_pks=False)
 
 
 def _enter(order: Order, to: State, now: dt.datetime, close_reason: str) -> list[str]:

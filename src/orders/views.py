@@ -40,20 +40,13 @@ from orders.forms import (
 )
 from orders.models import Order
 from orders.states import State
-from payments.providers.simulated import SUCCESS_TOKEN
+from payments.declines import decline_get
+from payments.providers.simulated import DECLINED_TOKEN, SUCCESS_TOKEN
 
 ORDERS_PAGE_SIZE = 10
 NEW_ADDRESS_PREFIX = "new"
 # A token the simulated provider declines, offered on the pay page to try the failure path.
-DECLINED_TEST_TOKEN = "tok_declined"
-# PAY-2 will replace these with the provider's full list of buyer-facing messages.
-DECLINE_MESSAGES = {
-    "card_declined": "Your card was declined and nothing was charged. Check the card details, "
-    "try another card, or contact your bank.",
-}
-DEFAULT_DECLINE_MESSAGE = (
-    "The payment did not go through and nothing was charged. Try again or use another card."
-)
+DECLINED_TEST_TOKEN = DECLINED_TOKEN
 
 
 def buyer_required(view):
@@ -229,6 +222,29 @@ def _pay_context(request: HttpRequest, checkout, *, form: PayForm | None = None,
         "idempotency_key": new_idempotency_key(),
         "success_token": SUCCESS_TOKEN,
         "declined_token": DECLINED_TEST_TOKEN,
+        **_card_choices(request, checkout),
+    }
+
+
+def _card_choices(request: HttpRequest, checkout) -> dict:
+    """PAY-1: the buyer's saved cards, the card just entered on the provider's card page
+    (its token comes back as ?card=…), and the link to that page."""
+    from payments.cards import saved_cards
+    from payments.providers import get_provider
+
+    provider = get_provider()
+    cards = list(saved_cards(owner=request.user, provider=provider.name))
+    token = request.GET.get("card", "")
+    entered = None
+    if token and len(token) <= 100 and not any(c.token == token for c in cards):
+        entered = provider.card_details(token=token)
+    return_to = reverse("checkout:detail", args=[checkout.pk])
+    return {
+        "saved_cards": cards,
+        "entered_card": entered,
+        "entered_save": request.GET.get("save_card") == "1",
+        "card_page": f"{reverse('payments:sim_card')}?{urlencode({'return_to': return_to})}"
+        if provider.name == "simulated" else "",
     }
 
 
@@ -255,6 +271,7 @@ def checkout_pay(request: HttpRequest, pk: int) -> HttpResponse:
             token=form.cleaned_data["token"],
             idempotency_key=form.cleaned_data["idempotency_key"],
             now=clock.now(),
+            save_card=form.cleaned_data["save_card"],
         )
     except DomainError as exc:
         if exc.code == "nothing_to_pay" and checkout.payments.filter(state="succeeded").exists():
@@ -262,13 +279,17 @@ def checkout_pay(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("checkout:detail", pk=checkout.pk)
         context = _pay_context(request, checkout, error=exc.message)
         return render(request, "orders/checkout_pay.html", context, status=exc.status)
-    failed = [p for p in payments if p.state == "failed"]
-    if failed:
-        error = DECLINE_MESSAGES.get(failed[0].failure_code, DEFAULT_DECLINE_MESSAGE)
+    failed = [p for p in payments if p.state in ("failed", "verifying")]
+    if failed:  # PAY-2: the catalogue's message and what to do next
+        error = decline_get(failed[0].failure_code).text
         if len(failed) < len(payments):
             error = "Part of this checkout was paid; the rest was not. " + error
         context = _pay_context(request, checkout, error=error)
         return render(request, "orders/checkout_pay.html", context, status=402)
+    if any(p.state == "processing" for p in payments):
+        messages.info(request, "The card provider is still processing your payment; this page "
+                      "updates when it answers.")
+        return redirect("checkout:detail", pk=checkout.pk)
     messages.success(request, "Payment received. We hold it until buyer protection ends.")
     return redirect("checkout:detail", pk=checkout.pk)
 

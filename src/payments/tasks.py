@@ -32,4 +32,8 @@ def refund_execute(refund_id: int) -> str:
         refund.arn = result.arn
         refund.processed_at = now()
         refund.save(update_fields=["state", "arn", "processed_at"])
+        if refund.state == Refund.State.FAILED:
+            from ledger.services import ledger_refund_failed
+
+            ledger_refund_failed(refund=refund, now=refund.processed_at)  # the money is back in escrow
         return refund.state

@@ -105,3 +105,24 @@
   });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); tick(); });
 })();
+
+// The demo clock page: <time data-site-clock datetime="…" data-now="…"> shows the site's time
+// (which may run ahead of real time) ticking every second, in UTC. Without JavaScript the
+// server's text stays.
+(function () {
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    document.querySelectorAll("time[data-site-clock]").forEach(function (el) {
+      var base = Date.parse(el.getAttribute("data-now"));
+      if (isNaN(base)) return;
+      if (el.haSince === undefined) el.haSince = Date.now();
+      var at = new Date(base + Date.now() - el.haSince);
+      var days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+      var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+      el.textContent = days[at.getUTCDay()] + " " + at.getUTCDate() + " " + months[at.getUTCMonth()] + " " +
+        at.getUTCFullYear() + ", " + two(at.getUTCHours()) + ":" + two(at.getUTCMinutes()) + ":" + two(at.getUTCSeconds());
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { tick(); window.setInterval(tick, 1000); });
+  document.addEventListener("htmx:afterSwap", tick);
+})();

@@ -13,8 +13,8 @@ from orders.models import Order
 from orders.services import checkout_pay, order_mark_shipped, order_request_cancellation
 from orders.states import CloseReason, State
 from payments.providers.simulated import SUCCESS_TOKEN
-from tests.orders.test_services import place, sellable
 from tests.factories import AddressFactory, StoreFactory, UserFactory
+from tests.orders.test_services import place, sellable
 
 CHI = ZoneInfo("America/Chicago")
 SECOND = dt.timedelta(seconds=1)

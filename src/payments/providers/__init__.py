@@ -3,9 +3,21 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from payments.providers.base import ChargeResult, PaymentProvider, ProviderError, RefundResult
+from payments.providers.base import (
+    CardDetails,
+    ChargeResult,
+    ChargeStatus,
+    PaymentProvider,
+    ProviderError,
+    ProviderEventData,
+    RefundResult,
+    WebhookError,
+)
 
-PROVIDERS = {"simulated": "payments.providers.simulated.SimulatedProvider"}
+PROVIDERS = {
+    "simulated": "payments.providers.simulated.SimulatedProvider",
+    "stripe": "payments.providers.stripe.StripeProvider",
+}
 
 
 def get_provider(name: str | None = None) -> PaymentProvider:
@@ -13,4 +25,14 @@ def get_provider(name: str | None = None) -> PaymentProvider:
     return import_string(PROVIDERS[name])()
 
 
-__all__ = ["ChargeResult", "PaymentProvider", "ProviderError", "RefundResult", "get_provider"]
+__all__ = [
+    "CardDetails",
+    "ChargeResult",
+    "ChargeStatus",
+    "PaymentProvider",
+    "ProviderError",
+    "ProviderEventData",
+    "RefundResult",
+    "WebhookError",
+    "get_provider",
+]

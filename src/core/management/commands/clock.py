@@ -1,4 +1,7 @@
-"""`manage.py clock show | advance 7d | reset` — the demo clock (settings.DEMO_CLOCK)."""
+"""`manage.py clock show | advance 7d | reset` — the demo clock (settings.DEMO_CLOCK).
+
+Each change is recorded in the audit log (core.AuditLog), like the back-office page's.
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -25,9 +28,9 @@ class Command(BaseCommand):
             if action == "advance":
                 if not duration:
                     raise CommandError("clock advance needs a duration, e.g. 7d")
-                demo_clock_advance(parse_duration(duration))
+                demo_clock_advance(parse_duration(duration), via="manage.py clock")
             elif action == "reset":
-                demo_clock_reset()
+                demo_clock_reset(via="manage.py clock")
         except (DemoClockDisabled, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         state = "on" if demo_clock_enabled() else "off"

@@ -1,12 +1,16 @@
 """`manage.py run_worker`: fire due deadlines in a loop (any number may run at once)."""
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from core.clock import now
 from deadlines.worker import deadlines_fire_due
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -23,7 +27,17 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, self._stop)
         total = 0
         while not self.stopping:
-            fired = deadlines_fire_due(now=now(), batch_size=batch_size)
+            try:
+                fired = deadlines_fire_due(now=now(), batch_size=batch_size)
+            except Exception:
+                if once:
+                    raise
+                # The database went away or a batch could not commit: nothing was half
+                # done (a batch is one transaction). Reconnect and try again shortly.
+                log.exception("Deadline batch failed; retrying in %s s", interval)
+                close_old_connections()
+                time.sleep(interval)
+                continue
             total += fired
             if once and fired < batch_size:
                 break
