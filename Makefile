@@ -55,7 +55,8 @@ bench-pages: install-dev
 	$(PY) bench/pages.py
 
 ## make bench-deadlines: deadline firings per second with 10k, 100k and 1M pending (PostgreSQL);
-## N=10000 (or N=10000,100000) for a quick run
+## N=10000 (or N=10000,100000) for a quick run; LEDGER=1 journals the paid orders' captures, so
+## that each closing refund also posts to the ledger
 bench-deadlines: install-dev
 	$(PY) bench/deadlines.py $(if $(N),--sizes $(N))
 

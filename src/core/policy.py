@@ -121,6 +121,13 @@ class Policy:
     appeal_document_max_bytes = PolicyValue(
         10 * 1024 * 1024, "PAY-3", "largest document a buyer may upload to an appeal", "bytes"
     )
+    offline_payment_window = PolicyValue(
+        5,
+        "PAY-4",
+        "a bank transfer, cash, Boleto or Western Union payment not received this long after "
+        "ordering closes its orders",
+        "business days",
+    )
 
     # RFD — refunds
     refund_arrival_min_days = PolicyValue(

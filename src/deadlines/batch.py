@@ -66,6 +66,7 @@ class Batch:
     _unwritten: dict[tuple[str, int], dict[int, str]] = field(default_factory=dict)
     _staged: list[tuple[str, Flush, object]] = field(default_factory=list)
     _deferred: dict[str, tuple[Flush, list]] = field(default_factory=dict)
+    _last: set[str] = field(default_factory=set)  # keys flushed after all the others
     _touched: set[tuple[str, int]] = field(default_factory=set)  # subjects the firing used
     # Subjects a failed firing used: the rows the batch's earlier firings changed are not
     # written yet, so nothing else in this batch may read or change them (see subject()).
@@ -166,7 +167,9 @@ class Batch:
 
     # --- work for the end of the batch ---
 
-    def defer(self, key: str, flush: Flush, item: object) -> None:
+    def defer(self, key: str, flush: Flush, item: object, *, last: bool = False) -> None:
+        if last:
+            self._last.add(key)
         if not self.deferring:
             flush([item])
         elif self.firing is not None:
@@ -175,8 +178,12 @@ class Batch:
             self._deferred.setdefault(key, (flush, []))[1].append(item)
 
     def flush(self) -> None:
-        while self._deferred:  # a flush may defer more work (e.g. a task)
-            key = next(iter(self._deferred))
+        """Write what the firings handed over: each key's items in one call, in the order the keys
+        first appeared, the `last` ones after all the others (a flush may hand over more)."""
+        while self._deferred:
+            key = next((k for k in self._deferred if k not in self._last), None)
+            if key is None:
+                key = next(iter(self._deferred))
             flush, items = self._deferred.pop(key)
             flush(items)
 
@@ -227,16 +234,18 @@ def atomic():
     return transaction.atomic()
 
 
-def at_batch_end(key: str, flush: Flush, item: object) -> None:
+def at_batch_end(key: str, flush: Flush, item: object, *, last: bool = False) -> None:
     """Run flush([item, …]) once at the end of the current batch, or flush([item]) now outside one.
 
-    Items staged by a firing that fails are dropped with its savepoint.
+    Items staged by a firing that fails are dropped with it. `last`: flushed after every other
+    key, right before the commit — for writes that lock rows other transactions want too
+    (stock, the catalog version), so that they hold those locks as briefly as possible.
     """
     batch = _current.get()
     if batch is None:
         flush([item])
     else:
-        batch.defer(key, flush, item)
+        batch.defer(key, flush, item, last=last)
 
 
 # --- outbox tasks -----------------------------------------------------------------------------

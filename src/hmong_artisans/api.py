@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from accounts.auth import api_auth
+from appeals.api import router as appeals_router
 from cart.api import router as cart_router
 from catalog.api import router as catalog_router
 from core.api_errors import install_error_handlers
@@ -32,6 +33,7 @@ api.add_router("/wishlist/", wishlist_router)
 api.add_router("/cart/", cart_router)
 api.add_router("/", orders_router)  # /checkout, /orders (orders.api)
 api.add_router("/", ledger_router)  # /balance, /seller/balance (ledger.api)
+api.add_router("/appeals", appeals_router)  # PAY-3 (appeals.api)
 # Before "/seller/": its paths (store, products, …) never start with "orders".
 api.add_router("/seller/orders", seller_orders_router)
 api.add_router("/seller/", seller_router)

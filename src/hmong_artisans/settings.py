@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "payments",
     "ledger",
     "notifications",
+    "appeals",
 ]
 
 MIDDLEWARE = [

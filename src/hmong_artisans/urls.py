@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
     path("account/balance/", include(ledger_buyer_patterns)),  # before "account/"
+    path("account/appeals/", include("appeals.urls")),  # PAY-3, before "account/"
+    path("backoffice/appeals/", include("appeals.backoffice_urls")),
     path("account/", include("accounts.urls")),
     path("wishlist/", include("wishlist.urls")),
     path("cart/", include("cart.urls")),

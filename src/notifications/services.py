@@ -14,7 +14,8 @@ def notify(
 ) -> Notice | None:
     """Record a notice for `user` about the event `event_key` and enqueue its email.
 
-    Returns None when this person was already notified of this event.
+    Returns None when this person was already notified of this event (and inside a deadline
+    firing, where the notice is written at the end of the batch: see notify_many).
     """
     created = notify_many(
         [{"user": user, "kind": kind, "event_key": event_key, "subject": subject, "body": body, "url": url}],

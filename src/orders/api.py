@@ -243,13 +243,21 @@ def checkout_pay(request, checkout_id: PathId, payload: PayIn):
     `payment_failed` when the provider gives no reason) and the orders keep waiting for
     payment; try again with another key. `verification_required` (402) moves the orders to
     "payment being verified" (PAY-3). `token` is a provider card token or one of your saved
-    cards' tokens; `save_card` keeps the card (PAY-1)."""
+    cards' tokens; `save_card` keeps the card (PAY-1). `method` picks another way to pay
+    (PAY-4; 422 `unknown_method` / `method_not_available`): bank transfer, cash, Boleto and
+    Western Union leave the orders in "payment processing" until the money arrives;
+    `use_balance` spends your platform balance first."""
     checkout = _own_checkout(request, checkout_id)
     key = payload.idempotency_key
+    if payload.method == "card" and not payload.token and not payload.use_balance:
+        raise DomainError(
+            "Give a card token to pay by card.", code="validation_error",
+            fields={"token": ["Give a card token to pay by card."]}, status=422,
+        )
     try:
         payments = services.checkout_pay(
             checkout=checkout, token=payload.token, idempotency_key=key, now=clock.now(),
-            save_card=payload.save_card,
+            save_card=payload.save_card, method=payload.method, use_balance=payload.use_balance,
         )
     except Conflict as error:
         replay = list(

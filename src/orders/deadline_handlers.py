@@ -6,9 +6,9 @@ that armed the deadline; if it moved on, the firing is skipped.
 `prepare_orders` runs once per batch before the firings: it locks all of the
 batch's orders in one SELECT … FOR UPDATE SKIP LOCKED (with the store, whose
 owner the notices address) and loads, one query each, their lines (a closing
-gives them back to stock), their refunds (a closing refunds what is left) and
-their pending deadlines into the batch (deadlines.batch), so a firing reads
-nothing again. An order another
+gives them back to stock), their refunds and payments (a closing refunds what is
+left, where it was paid from) and their pending deadlines into the batch
+(deadlines.batch), so a firing reads nothing again. An order another
 transaction holds (a seller shipping it right now) is left, with its deadline
 untouched, for a later batch: the holder may be disarming that very deadline,
 and waiting for it while holding the deadline row would deadlock.
@@ -17,6 +17,7 @@ and waiting for it while holding the deadline row would deadlock.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db import connection
 
@@ -35,9 +36,10 @@ def prepare_orders(deadlines: list[Deadline], now: dt.datetime) -> set[int]:
     """Lock the batch's orders at once; returns the ids of deadlines to leave for a later batch.
 
     Each locked order's batch data holds "lines" [(variant_id, quantity)] for a closing's
-    restock and "refunds" [Refund] for refund_order_full.
+    restock, and "refunds" [Refund] and "payments" [succeeded Payment] for
+    payments.services.refund_order_full.
     """
-    from payments.models import Refund
+    from payments.models import Payment, Refund
 
     batch = current_batch()
     wanted = sorted({d.subject_id for d in deadlines})
@@ -54,6 +56,15 @@ def prepare_orders(deadlines: list[Deadline], now: dt.datetime) -> set[int]:
         data[order_id]["lines"].append((variant_id, quantity))
     for refund in Refund.objects.filter(order_id__in=ids_in(ids)):
         data[refund.order_id]["refunds"].append(refund)
+    # The succeeded payments of their checkouts, in the order's currency (what
+    # payments.services.order_payments reads), in id order.
+    by_checkout = defaultdict(list)
+    checkouts = {order.checkout_id for order in locked.values() if order.checkout_id}
+    paid = Payment.objects.filter(checkout_id__in=ids_in(checkouts), state=Payment.State.SUCCEEDED)
+    for payment in paid.order_by("pk"):
+        by_checkout[payment.checkout_id].append(payment)
+    for pk, order in locked.items():
+        data[pk]["payments"] = [p for p in by_checkout[order.checkout_id] if p.currency == order.currency]
     batch.know_pending(
         SUBJECT,
         ids,

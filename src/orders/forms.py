@@ -49,9 +49,18 @@ class CheckoutForm(forms.Form):
 class PayForm(forms.Form):
     """The simulated provider's card token and the key that makes a double submit charge once (PAY-5)."""
 
-    token = forms.CharField(max_length=100, error_messages={"required": "Choose a card to pay with."})
+    token = forms.CharField(max_length=100, required=False)
     idempotency_key = IdempotencyKeyField()
     save_card = forms.BooleanField(required=False)  # PAY-1 "Save this card"
+    method = forms.CharField(max_length=30, required=False)  # PAY-4: a payments.methods code
+    use_balance = forms.BooleanField(required=False)  # spend the buyer's platform balance first
+
+    def clean(self):
+        data = super().clean()
+        data["method"] = data.get("method") or "card"
+        if data["method"] == "card" and not data.get("token") and not data.get("use_balance"):
+            self.add_error("token", "Choose a card to pay with.")
+        return data
 
 
 class CancellationRequestForm(forms.Form):

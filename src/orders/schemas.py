@@ -64,11 +64,22 @@ class CheckoutIn(Schema):
 
 
 class PayIn(Schema):
-    token: str = Field(min_length=1, max_length=200, description="The provider's card token.")
+    token: str = Field(
+        "", max_length=200, description="The provider's card token (needed for `method` \"card\")."
+    )
     idempotency_key: str = Field(
         min_length=1, max_length=64, description="Repeating a key charges once (PAY-5)."
     )
     save_card: bool = Field(False, description='PAY-1 "Save this card": keep the card for later.')
+    method: str = Field(
+        "card", max_length=30,
+        description="PAY-4: card, paypal, ideal, giropay, payu, przelewy24, sofort, bancontact, "
+        "mercadopago, oney, cash, bank_transfer, boleto, western_union or cod — only those offered "
+        "for the delivery country and currency (see payments.methods).",
+    )
+    use_balance: bool = Field(
+        False, description="Spend your platform balance first; the method pays the rest, if any."
+    )
 
 
 class CancellationRequestIn(Schema):
@@ -313,6 +324,7 @@ class SellerOrderOut(OrderOut):
 
 class CheckoutPaymentOut(Schema):
     id: int
+    method: str = Field(description='PAY-4 method code; "balance" for the part paid from your balance.')
     amount: MoneyOut
     state: str
     failure_code: str
@@ -566,6 +578,7 @@ def checkout_out(checkout: Checkout, orders: list[Order], deadlines: dict[int, l
         "payments": [
             {
                 "id": p.pk,
+                "method": p.method,
                 "amount": money(p.amount_minor, p.currency),
                 "state": p.state,
                 "failure_code": p.failure_code,

@@ -272,7 +272,9 @@ def _restock(order: Order, now: dt.datetime) -> None:
         if variant_id:
             quantities[variant_id] = quantities.get(variant_id, 0) + quantity
     if quantities:
-        at_batch_end("orders.stock_return", _stock_return, (quantities, now))
+        # Last in the batch: variants, products and the catalog version are rows checkouts and
+        # other workers lock too.
+        at_batch_end("orders.stock_return", _stock_return, (quantities, now), last=True)
 
 
 def _stock_return(items: list[tuple[dict[int, int], dt.datetime]]) -> None:
@@ -357,7 +359,8 @@ def order_close(
 
 
 def checkout_pay(
-    *, checkout: Checkout, token: str, idempotency_key: str, now: dt.datetime, save_card: bool = False
+    *, checkout: Checkout, token: str, idempotency_key: str, now: dt.datetime, save_card: bool = False,
+    method: str = "card", use_balance: bool = False,
 ):
     """Pay every unpaid order of the checkout with the card `token`, one payment per currency.
 
@@ -368,10 +371,18 @@ def checkout_pay(
     PAY-3) or processing (orders → payment processing until the provider's webhook settles
     it, see `payment_settle`). The idempotency key makes a double submit charge once (PAY-5):
     the Payment row is unique per key and the provider call carries the same key.
+
+    PAY-4: `method` is a code of payments.methods (only those available for the delivery
+    country and the currency); the methods other than "card" go through the simulated
+    provider. `use_balance` first spends the buyer's platform balance (payments.services.
+    balance_spend); the rest, if any, is charged to the method.
     """
     from payments import cards
+    from payments import methods as pay_methods
     from payments.models import Payment
     from payments.providers import get_provider
+    from payments.providers.simulated import method_token
+    from payments.services import balance_spend
 
     orders = list(checkout.orders.filter(state=State.AWAITING_PAYMENT).order_by("pk"))
     if not orders:
@@ -379,23 +390,56 @@ def checkout_pay(
     by_currency = defaultdict(list)
     for order in orders:
         by_currency[order.currency].append(order)
-    provider = get_provider()
+    for currency in by_currency:  # PAY-4: unknown or unavailable methods change nothing (422)
+        pay_methods.method_check(code=method, country=orders[0].ship_country, currency=currency)
+    if method == "card" and not token and use_balance:
+        from payments.services import buyer_balance_minor
+
+        message = "Your balance does not cover the whole amount: choose a card or another method too."
+        for currency, group in by_currency.items():
+            held = buyer_balance_minor(user=checkout.buyer, currency=currency)
+            if held < sum(o.total_minor for o in group):
+                raise DomainError(
+                    message, code="balance_insufficient", fields={"token": [message]}, status=422
+                )
+    if method == "card":
+        from appeals.services import appeal_refuse_card_payment
+
+        appeal_refuse_card_payment(buyer=checkout.buyer)  # PAY-3: documents first (409 appeal_pending)
+    elif not token or not token.startswith("sim_method:"):
+        token = method_token(method)
+    provider = get_provider() if method == "card" else get_provider("simulated")
     buyer = checkout.buyer
-    saved = cards.saved_card_for_token(owner=buyer, provider=provider, token=token)
+    is_card = method == "card"
+    saved = cards.saved_card_for_token(owner=buyer, provider=provider, token=token) if is_card else None
     newly_saved = None
-    if saved is None and save_card:
+    if saved is None and save_card and method == "card":
         saved = newly_saved = cards.saved_card_create(owner=buyer, provider=provider, token=token, now=now)
     customer_ref = cards.provider_customer_ref(user=buyer, provider=provider, now=now) if saved else ""
     payments = []
     for currency, group in sorted(by_currency.items()):
         key = f"{idempotency_key}:{currency}"
+        due = sum(o.total_minor for o in group)
+        from_balance = (
+            balance_spend(checkout=checkout, currency=currency, due_minor=due, payment_key=key, now=now)
+            if use_balance
+            else None
+        )
+        if from_balance is not None and from_balance.amount_minor >= due:  # the balance pays it all
+            if from_balance.state == Payment.State.PENDING:
+                from_balance = _payment_apply(
+                    payment=from_balance, status="succeeded", provider_ref="", failure_code="", now=now
+                )  # ChargeStatus.SUCCEEDED
+            payments.append(from_balance)
+            continue
         payment = Payment.objects.filter(idempotency_key=key).first()
         if payment is None:
-            amount = Money(sum(o.total_minor for o in group), currency)
+            amount = Money(due - (from_balance.amount_minor if from_balance else 0), currency)
             try:
                 with transaction.atomic():
                     payment = Payment.objects.create(
                         checkout=checkout,
+                        method=method,
                         provider=provider.name,
                         amount_minor=amount.amount,
                         currency=currency,
@@ -414,6 +458,10 @@ def checkout_pay(
                 failure_code=result.failure_code, now=now,
                 card=(card.brand, card.last4) if card else ("", ""),
             )
+            if method != "card":
+                from payments.services import offline_payment_arm
+
+                offline_payment_arm(payment=payment, now=now)  # PAY-4: the money must arrive in time
         payments.append(payment)
     if newly_saved and all(p.state == Payment.State.FAILED for p in payments):
         cards.saved_card_remove_refused(card=newly_saved)  # a refused card is not kept
@@ -453,6 +501,9 @@ def _payment_apply(
         else:
             payment.state, payment.failure_code = Payment.State.FAILED, failure_code
         payment.save()
+        from payments.services import balance_part_settle
+
+        balance_part_settle(payment=payment, now=now)  # the balance part of the attempt follows it
         for order in orders:
             if status == ChargeStatus.SUCCEEDED:
                 order_paid(order=order, now=now)
@@ -471,6 +522,10 @@ def _payment_apply(
                     order=order, to=State.AWAITING_PAYMENT, actor=Actor.SYSTEM, now=now,
                     kind="payment_failed", reason="The card provider declined the payment",
                 )
+        if status == ChargeStatus.VERIFYING and orders:
+            from appeals.services import appeal_open
+
+            appeal_open(payment=payment, orders=orders, now=now)  # PAY-3: the buyer's appeal
     return payment
 
 

@@ -223,6 +223,38 @@ def _pay_context(request: HttpRequest, checkout, *, form: PayForm | None = None,
         "success_token": SUCCESS_TOKEN,
         "declined_token": DECLINED_TEST_TOKEN,
         **_card_choices(request, checkout),
+        **_method_choices(request, unpaid, due),
+    }
+
+
+def _method_choices(request: HttpRequest, unpaid: list, due: dict[str, int]) -> dict:
+    """PAY-4: the other methods offered for the delivery country and every currency due, each
+    with where its refunds go; the buyer's platform balance that can be spent (DSP-7: the
+    PayPal note)."""
+    from core.money import Money, format_money
+    from payments.methods import methods_available
+    from payments.services import buyer_balance_minor
+
+    if not unpaid:
+        return {"pay_methods": [], "balances": [], "paypal_dispute_days": 0}
+    country = unpaid[0].ship_country
+    offered = None
+    for currency in due:
+        codes = {m.code for m in methods_available(country=country, currency=currency)}
+        offered = codes if offered is None else offered & codes
+    pay_methods = [
+        m for m in methods_available(country=country, currency=next(iter(due)))
+        if m.code in (offered or set()) and m.code != "card"
+    ]
+    balances = []
+    for currency in sorted(due):
+        held = buyer_balance_minor(user=request.user, currency=currency)
+        if held > 0:
+            balances.append(format_money(Money(held, currency), request.money_locale))
+    return {
+        "pay_methods": pay_methods,
+        "balances": balances,
+        "paypal_dispute_days": policy.paypal_dispute_window.days,
     }
 
 
@@ -272,6 +304,8 @@ def checkout_pay(request: HttpRequest, pk: int) -> HttpResponse:
             idempotency_key=form.cleaned_data["idempotency_key"],
             now=clock.now(),
             save_card=form.cleaned_data["save_card"],
+            method=form.cleaned_data["method"],
+            use_balance=form.cleaned_data["use_balance"],
         )
     except DomainError as exc:
         if exc.code == "nothing_to_pay" and checkout.payments.filter(state="succeeded").exists():
@@ -353,6 +387,8 @@ def _order_context(
         "refused": [a for a in actions if not a.decision.allowed],
         "timeline": selectors.order_timeline(order=order, viewer=request.user),
         "refunds": selectors.order_refunds(order=order),
+        "paid_with": _paid_with(order),
+        "paypal_dispute_days": policy.paypal_dispute_window.days,
         "tracking_links": selectors.tracking_links(
             carrier=order.carrier, tracking_number=order.tracking_number
         ),
@@ -366,6 +402,19 @@ def _order_context(
         "refund_min_days": policy.refund_arrival_min_days,
         "refund_max_days": policy.refund_arrival_max_days,
     }
+
+
+def _paid_with(order: Order) -> list:
+    """PAY-4: the methods that paid the order, for the order page (and its DSP-7 PayPal note)."""
+    from payments.methods import METHODS
+    from payments.services import order_paid_with
+
+    if not order.paid_at:
+        return []
+    return [
+        {"code": code, "label": METHODS[code].label if code in METHODS else "Your Hmong Artisans balance"}
+        for code in order_paid_with(order)
+    ]
 
 
 @buyer_required

@@ -72,6 +72,12 @@ class Refund(models.Model):
         return f"Refund {self.pk} {self.amount} {self.state}"
 
     @property
+    def coupon_code(self) -> str:
+        """The code of the coupon a cash-on-delivery refund became (PAY-4), or ""."""
+        coupon = RefundCoupon.objects.filter(refund_id=self.pk).first() if self.pk else None
+        return coupon.code if coupon else ""
+
+    @property
     def amount(self) -> Money:
         return Money(self.amount_minor, self.currency)
 
@@ -191,3 +197,24 @@ class SimulatedRefund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ref} {self.amount_minor}"
+
+
+class RefundCoupon(models.Model):
+    """RFD-1 / PAY-4: a refund of a cash-on-delivery payment is given as a coupon worth the
+    refunded amount, usable by its owner (the coupons feature folds these in)."""
+
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, related_name="coupon")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="refund_coupons"
+    )
+    code = models.CharField(max_length=24, unique=True)
+    amount_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, choices=currency_choices)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.amount}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)

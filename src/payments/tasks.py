@@ -21,6 +21,10 @@ def refund_execute(refund_id: int) -> str:
             refund.state = Refund.State.SUCCEEDED
             refund.processed_at = now()
             refund.save(update_fields=["state", "processed_at"])
+            if refund.destination == Refund.Destination.COUPON:  # cash on delivery (PAY-4)
+                from payments.services import refund_coupon_issue
+
+                refund_coupon_issue(refund=refund, now=refund.processed_at)
             return "credited"
         provider = get_provider(refund.payment.provider)
         result = provider.refund(

@@ -71,6 +71,39 @@ TEST_CARDS: dict[str, str] = {
 }
 _READY_TOKENS = {SUCCESS_TOKEN: SUCCESS, DECLINED_TOKEN: "payment_failed"}
 
+# PAY-4: the other payment methods, simulated behind the same charge call. A method's token
+# is "sim_method:<code>"; methods that confirm later (bank transfer, cash, Boleto, Western
+# Union) stay "processing" until `offline_payment_received` sends the signed webhook.
+METHOD_TOKEN_PREFIX = "sim_method:"
+OFFLINE = "offline"
+
+
+def method_token(code: str) -> str:
+    return f"{METHOD_TOKEN_PREFIX}{code}"
+
+
+def _method_profile(token: str) -> str | None:
+    from payments import methods
+
+    if not token.startswith(METHOD_TOKEN_PREFIX):
+        return None
+    method = methods.METHODS.get(token[len(METHOD_TOKEN_PREFIX):])
+    if method is None or method.code == "card":
+        return "payment_failed"
+    return OFFLINE if method.confirms == methods.LATER else SUCCESS
+
+
+def offline_payment_received(*, payment_ref: str, payment_key: str = "", ok: bool = True) -> str:
+    """The money of a bank transfer / cash / Boleto / Western Union payment arrived (or the
+    slip expired, ok=False): the simulated provider sends its signed webhook."""
+    from payments.models import SimulatedCharge
+
+    SimulatedCharge.objects.filter(ref=payment_ref, status=ChargeStatus.PROCESSING).update(
+        status=ChargeStatus.SUCCEEDED if ok else ChargeStatus.FAILED
+    )
+    event = "payment.succeeded" if ok else "payment.failed"
+    return sim_webhook_deliver.call(event, payment_ref, "" if ok else "payment_failed", payment_key)
+
 
 def luhn_ok(number: str) -> bool:
     if not number.isdigit() or not 12 <= len(number) <= 19:
@@ -175,6 +208,9 @@ class SimulatedProvider:
 
         if token in _READY_TOKENS:
             return _READY_TOKENS[token], None
+        method_profile = _method_profile(token)
+        if method_profile is not None:
+            return method_profile, None
         card = SimulatedCard.objects.filter(token=token).first()
         return (card.profile, card) if card else ("payment_failed", None)
 
@@ -189,7 +225,7 @@ class SimulatedProvider:
             status, failure = ChargeStatus.SUCCEEDED, ""
             if profile == "currency_not_supported" and amount.currency == "USD":
                 profile = SUCCESS
-            if profile in (PROCESSING, PROCESSING_DECLINED):
+            if profile in (PROCESSING, PROCESSING_DECLINED, OFFLINE):
                 status = ChargeStatus.PROCESSING
             elif profile == "verification_required":
                 status, failure = ChargeStatus.VERIFYING, profile
@@ -210,7 +246,7 @@ class SimulatedProvider:
             except IntegrityError:  # the same key at the same moment: one charge (PAY-5)
                 existing = SimulatedCharge.objects.get(idempotency_key=idempotency_key)
             else:
-                if status == ChargeStatus.PROCESSING:
+                if status == ChargeStatus.PROCESSING and profile != OFFLINE:
                     later = (
                         ("payment.succeeded", "")
                         if profile == PROCESSING

@@ -1,0 +1,57 @@
+"""PAY-3: what an appeal document may be — a PDF, JPEG or PNG, recognised by its content
+(never by its name), no larger than policy.appeal_document_max_bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from core.policy import policy
+
+# Programs (Windows, Linux, macOS, scripts, archives that may carry them): refused by name.
+_PROGRAM_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"#!", b"PK\x03\x04")
+MAX_FILES = 5
+
+
+@dataclass(frozen=True)
+class Checked:
+    content_type: str
+    extension: str
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB"
+
+
+def document_check(upload) -> Checked | str:
+    """The document's real type, or the sentence that says why it is refused."""
+    size = upload.size or 0
+    if size == 0:
+        return f"\u201c{upload.name}\u201d is empty."
+    limit = policy.appeal_document_max_bytes
+    if size > limit:
+        return f"\u201c{upload.name}\u201d is larger than {_megabytes(limit)}; send a smaller file."
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith(_PROGRAM_MAGIC):
+        return (
+            f"\u201c{upload.name}\u201d is a program or an archive, not a document, whatever its "
+            "name says. Send a PDF, a JPEG or a PNG."
+        )
+    if head.startswith(b"%PDF-"):
+        return Checked("application/pdf", "pdf")
+    try:
+        with Image.open(upload) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        kind = None
+    finally:
+        upload.seek(0)
+    if kind == "JPEG":
+        return Checked("image/jpeg", "jpg")
+    if kind == "PNG":
+        return Checked("image/png", "png")
+    return f"\u201c{upload.name}\u201d is not a PDF, a JPEG or a PNG. Send one of those."
