@@ -36,11 +36,31 @@ def _refresh_products(products) -> None:
         services.product_refresh_summary(product=product)
 
 
+class CatalogChangeAdmin(admin.ModelAdmin):
+    """An admin whose every save or delete bumps the catalog version (cached pages rebuild)."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        services.catalog_changed()
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        services.catalog_changed()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        services.catalog_changed()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        services.catalog_changed()
+
+
 # --- categories and stores ------------------------------------------------------
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CatalogChangeAdmin):
     list_display = ["name", "slug", "parent", "position", "product_count"]
     list_editable = ["position"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
@@ -57,15 +77,6 @@ class CategoryAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and "name" in form.changed_data:
             _refresh_products(obj.products.all())  # the name is part of the search text
-        services.catalog_changed()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        services.catalog_changed()
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        services.catalog_changed()
 
 
 class ShippingMethodInline(admin.TabularInline):
@@ -76,7 +87,7 @@ class ShippingMethodInline(admin.TabularInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(CatalogChangeAdmin):
     list_display = ["name", "owner", "ships_from", "currency", "is_active", "created_at"]
     list_filter = ["is_active", "ships_from", "currency"]
     search_fields = ["name", "slug", "owner__email"]
@@ -91,19 +102,6 @@ class StoreAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and "name" in form.changed_data:
             _refresh_products(obj.products.all())  # the store name is part of the search text
-        services.catalog_changed()
-
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        services.catalog_changed()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        services.catalog_changed()
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        services.catalog_changed()
 
 
 # --- shipping -------------------------------------------------------------------
@@ -116,7 +114,7 @@ class DeliveryEstimateInline(admin.TabularInline):
 
 
 @admin.register(ShippingMethod)
-class ShippingMethodAdmin(admin.ModelAdmin):
+class ShippingMethodAdmin(CatalogChangeAdmin):
     list_display = ["name", "store", "carrier", "price", "is_tracked"]
     list_filter = ["is_tracked", "currency"]
     search_fields = ["name", "carrier", "store__name"]
@@ -128,21 +126,9 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     def price(self, obj: ShippingMethod) -> str:
         return _money(obj.price_minor, obj.currency)
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        services.catalog_changed()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        services.catalog_changed()
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        services.catalog_changed()
-
 
 @admin.register(DeliveryEstimate)
-class DeliveryEstimateAdmin(admin.ModelAdmin):
+class DeliveryEstimateAdmin(CatalogChangeAdmin):
     list_display = ["method", "store", "country", "min_days", "max_days"]
     list_filter = ["country"]
     search_fields = ["method__name", "method__store__name", "country"]
@@ -152,18 +138,6 @@ class DeliveryEstimateAdmin(admin.ModelAdmin):
     @admin.display(description="store", ordering="method__store__name")
     def store(self, obj: DeliveryEstimate) -> Store:
         return obj.method.store
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        services.catalog_changed()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        services.catalog_changed()
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        services.catalog_changed()
 
 
 # --- products, variants, images -------------------------------------------------
