@@ -29,6 +29,7 @@ def test_CAT_1_renaming_a_category_or_deleting_an_estimate_bumps_the_catalog_ver
 
     estimate = DeliveryEstimateFactory(method__store=StoreFactory())
     bumped = counter_value(CATALOG_VERSION)
-    response = staff.post(reverse("admin:catalog_deliveryestimate_delete", args=[estimate.pk]), {"post": "yes"})
+    delete_url = reverse("admin:catalog_deliveryestimate_delete", args=[estimate.pk])
+    response = staff.post(delete_url, {"post": "yes"})
     assert response.status_code == 302
     assert counter_value(CATALOG_VERSION) > bumped
