@@ -320,6 +320,7 @@ def main() -> int:
         "SECRET_KEY": secrets.token_urlsafe(48),
         # Every secret the production settings demand (settings_production.py).
         "TRACKING_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "SIMULATED_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",

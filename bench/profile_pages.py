@@ -27,6 +27,7 @@ def main(paths: list[str], repeat: int = 200) -> None:
         "DJANGO_SETTINGS_MODULE": "hmong_artisans.settings_production",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
         "TRACKING_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "SIMULATED_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
         "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"{server.rstrip('/')}/{os.environ.get('BENCH_DB', 'hmong_bench')}",

@@ -22,6 +22,13 @@ if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50 or len(set(SECRET_K
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50+ characters")
 if TRACKING_WEBHOOK_SECRET.startswith("dev-only") or len(TRACKING_WEBHOOK_SECRET) < 32:  # noqa: F405
     raise ImproperlyConfigured("Set TRACKING_WEBHOOK_SECRET to a random string of 32+ characters")
+# PAY-1: payment results arrive by signed webhooks; the signing secrets must be real.
+if PAYMENT_PROVIDER == "simulated" and (  # noqa: F405
+    SIMULATED_WEBHOOK_SECRET.startswith("dev-only") or len(SIMULATED_WEBHOOK_SECRET) < 32  # noqa: F405
+):
+    raise ImproperlyConfigured("Set SIMULATED_WEBHOOK_SECRET to a random string of 32+ characters")
+if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):  # noqa: F405
+    raise ImproperlyConfigured("Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for the Stripe provider")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

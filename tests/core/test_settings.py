@@ -26,7 +26,8 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
                                 "SECURE_", "BENCH_", "DEMO_CLOCK", "PYTEST", "REDIS_URL",
-                                "TRACKING_WEBHOOK_SECRET"))}
+                                "TRACKING_WEBHOOK_SECRET", "SIMULATED_WEBHOOK_SECRET",
+                                "PAYMENT_PROVIDER", "STRIPE_"))}
     env.update(VAR_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT / "src"))
     env.update(extra)
     return env
@@ -44,6 +45,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         SECRET_KEY=GOOD_KEY,
         # Every other secret settings_production.py demands:
         TRACKING_WEBHOOK_SECRET=secrets.token_urlsafe(32),
+        SIMULATED_WEBHOOK_SECRET=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="shop.example.com",
         DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         **extra,
@@ -117,6 +119,24 @@ def test_production_refuses_the_dev_or_a_short_tracking_webhook_secret(tmp_path,
     result = settings_probe(env)
     assert result.returncode != 0
     assert "TRACKING_WEBHOOK_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("provider", "drop", "named"),
+    [
+        ("simulated", "SIMULATED_WEBHOOK_SECRET", "SIMULATED_WEBHOOK_SECRET"),
+        ("stripe", None, "STRIPE_SECRET_KEY"),
+    ],
+    ids=["simulated-dev-secret", "stripe-without-keys"],
+)
+def test_PAY_1_production_refuses_unset_payment_webhook_secrets(tmp_path, provider, drop, named):
+    """PAY-1: payment results come by signed webhooks; production needs real signing secrets."""
+    env = production_env(tmp_path, PAYMENT_PROVIDER=provider)
+    if drop:
+        env.pop(drop)
+    result = settings_probe(env)
+    assert result.returncode != 0
+    assert named in result.stderr
 
 
 def test_bad_boolean_is_refused_with_its_name(tmp_path):
