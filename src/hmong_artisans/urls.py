@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/balance/", include(ledger_buyer_patterns)),  # before "account/"
     path("account/appeals/", include("appeals.urls")),  # PAY-3, before "account/"
     path("backoffice/appeals/", include("appeals.backoffice_urls")),
+    path("backoffice/refunds/", include("payments.urls_backoffice")),  # OPS-1, RFD-1
     path("account/", include("accounts.urls")),
     path("wishlist/", include("wishlist.urls")),
     path("cart/", include("cart.urls")),
