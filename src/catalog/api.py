@@ -98,10 +98,6 @@ class ProductListItem(Schema):
         return obj.get_absolute_url()
 
     @staticmethod
-    def resolve_price(obj: Product) -> dict:
-        return {"amount": obj.min_price_minor, "currency": obj.currency}
-
-    @staticmethod
     def resolve_price_usd(obj: Product) -> dict:
         return {"amount": obj.price_usd_minor, "currency": "USD"}
 
@@ -120,7 +116,7 @@ class ProductListItem(Schema):
         images = getattr(obj, "first_images", None) or getattr(obj, "all_images", None)
         if not images:
             return None
-        return context["request"].build_absolute_uri(_thumbnail_url(images[0]))
+        return context["request"].build_absolute_uri(images[0].thumbnail_url)
 
 
 class VariantOut(Schema):
@@ -136,10 +132,6 @@ class VariantOut(Schema):
     def resolve_options(obj) -> dict[str, str]:
         return {str(k): str(v) for k, v in obj.options.items()}
 
-    @staticmethod
-    def resolve_price(obj) -> dict:
-        return {"amount": obj.price_minor, "currency": obj.product.currency}
-
 
 class ImageOut(Schema):
     url: str
@@ -154,7 +146,7 @@ class ImageOut(Schema):
 
     @staticmethod
     def resolve_thumbnail_url(obj, context) -> str:
-        return context["request"].build_absolute_uri(_thumbnail_url(obj))
+        return context["request"].build_absolute_uri(obj.thumbnail_url)
 
     @staticmethod
     def resolve_alt(obj) -> str:
@@ -239,10 +231,6 @@ class ProductFilters(Schema):
         if value and not is_country(value):
             raise ValueError("Unknown country code.")
         return value
-
-
-def _thumbnail_url(image) -> str:
-    return image.thumbnail.url if image.thumbnail else image.image.url
 
 
 def _invalid(field: str, message: str) -> DomainError:

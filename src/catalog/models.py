@@ -228,3 +228,8 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return f"Image {self.position} of {self.product}"
+
+    @property
+    def thumbnail_url(self) -> str:
+        """The small version when one was made, else the original."""
+        return self.thumbnail.url if self.thumbnail else self.image.url

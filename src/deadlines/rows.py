@@ -204,23 +204,16 @@ def rows_insert(objs: list, *, need_pks: bool = True) -> None:
     with_pk = objs[0].pk is not None
     names = _insert_names(model, with_pk)
     getters = _getters(model, names, True)
-    columns = ", ".join(_quote(meta.get_field(name).column) for name in names)
-    if _postgres() and (with_pk or not need_pks):
-        with _cursor() as cursor, cursor.cursor.copy(
-            f"COPY {_quote(meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
-            for obj in objs:
-                copy.write_row(_values(obj, getters))
+    if with_pk or (_postgres() and not need_pks):
+        values_insert(model, names, [_values(obj, getters) for obj in objs])
     else:
+        columns = ", ".join(_quote(meta.get_field(name).column) for name in names)
         row = f"({', '.join(['%s'] * len(names))})"
         for start in range(0, len(objs), CHUNK):
             chunk = objs[start : start + CHUNK]
             params = [value for obj in chunk for value in _values(obj, getters)]
             sql = f"INSERT INTO {_quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))}"
             with _cursor() as cursor:
-                if with_pk:
-                    cursor.execute(sql, params)
-                    continue
                 cursor.execute(f"{sql} RETURNING {_quote(meta.pk.column)}", params)
                 for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                     obj.pk = pk

@@ -17,14 +17,13 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import AwareDatetime, StrictBool, StrictInt
 
-from core.calendar import add_business_days
-from core.policy import policy
 from core.schemas import MoneyOut
 from deadlines.models import Deadline
 from orders import rules
 from orders.carriers import tracking_links
 from orders.models import Checkout, Order, TrackingEvent
 from orders.rules import Decision
+from orders.selectors import refund_arrival
 from orders.states import Actor, CloseReason, DeadlineKind, State
 
 # --- what each countdown is, by whose action it is stopped -----------------------------
@@ -405,7 +404,7 @@ def actions_out(order: Order, now: dt.datetime, *, table: dict, party: str | Non
 
 
 def refund_out(refund) -> dict:
-    start = refund.processed_at or refund.created_at
+    arrives_from, arrives_by = refund_arrival(refund)
     return {
         "id": refund.pk,
         "amount": money(refund.amount_minor, refund.currency),
@@ -417,8 +416,8 @@ def refund_out(refund) -> dict:
         "arn": refund.arn,
         "created_at": utc(refund.created_at),
         "processed_at": utc(refund.processed_at),
-        "arrives_from": add_business_days(start, policy.refund_arrival_min_days),
-        "arrives_by": add_business_days(start, policy.refund_arrival_max_days),
+        "arrives_from": arrives_from,
+        "arrives_by": arrives_by,
     }
 
 

@@ -346,19 +346,21 @@ class RefundView:
         return Money(self.refund.amount_minor, self.refund.currency)
 
 
+def refund_arrival(refund) -> tuple[dt.datetime, dt.datetime]:
+    """When a refund is expected to reach the buyer: (earliest, latest), in business days (RFD-2)."""
+    start = refund.processed_at or refund.created_at
+    return (
+        add_business_days(start, policy.refund_arrival_min_days),
+        add_business_days(start, policy.refund_arrival_max_days),
+    )
+
+
 def order_refunds(*, order: Order) -> list[RefundView]:
     """The order's refunds, newest first, each with its expected arrival window (business days)."""
-    out = []
-    for refund in order.refunds.order_by("-created_at", "-pk"):
-        start = refund.processed_at or refund.created_at
-        out.append(
-            RefundView(
-                refund=refund,
-                arrives_from=add_business_days(start, policy.refund_arrival_min_days),
-                arrives_by=add_business_days(start, policy.refund_arrival_max_days),
-            )
-        )
-    return out
+    return [
+        RefundView(refund, *refund_arrival(refund))
+        for refund in order.refunds.order_by("-created_at", "-pk")
+    ]
 
 
 # --- tracking (ORD-6) -------------------------------------------------------------------------------

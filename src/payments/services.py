@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
 
-from django.db import connection
 from django.db.models import Sum
 
 from core.errors import Conflict, DomainError
@@ -17,21 +15,21 @@ from deadlines.rows import rows_insert_unless_exist
 from payments.models import Payment, Refund
 
 
-def order_refundable_minor(order) -> int:
-    """RFD-1: what was paid for the order minus what was already refunded."""
-    refunded = order.refunds.exclude(state=Refund.State.FAILED).aggregate(s=Sum("amount_minor"))["s"] or 0
-    return max(0, order.total_minor - refunded) if order.paid_at else 0
+def refunded_minor(refunds) -> int:
+    """What `refunds` (of one order) gave back, failed refunds left out."""
+    return sum(r.amount_minor for r in refunds if r.state != Refund.State.FAILED)
 
 
-@functools.cache
-def _payment_sql() -> str:
-    """The checkout's first successful payment (what the ORM would write for it)."""
-    meta, quote = Payment._meta, connection.ops.quote_name
-    pk, checkout, state = meta.pk.column, meta.get_field("checkout").column, meta.get_field("state").column
-    return (
-        f"SELECT {quote(pk)} FROM {quote(meta.db_table)} WHERE {quote(checkout)} = %s "
-        f"AND {quote(state)} = %s ORDER BY {quote(pk)} LIMIT 1"
-    )
+def order_refundable_minor(order, refunds=None) -> int:
+    """RFD-1: what was paid for the order minus what was already refunded (`refunds`: the
+    order's refunds when already loaded; otherwise the database sums them)."""
+    if not order.paid_at:
+        return 0
+    if refunds is None:
+        refunded = order.refunds.exclude(state=Refund.State.FAILED).aggregate(s=Sum("amount_minor"))["s"] or 0
+    else:
+        refunded = refunded_minor(refunds)
+    return max(0, order.total_minor - refunded)
 
 
 def refund_order_full(*, order, reason: str, event_key: str, now: dt.datetime) -> Refund | None:
@@ -53,8 +51,7 @@ def refund_order_full(*, order, reason: str, event_key: str, now: dt.datetime) -
     for refund in refunds:
         if refund.idempotency_key == event_key:
             return refund
-    refunded = sum(r.amount_minor for r in refunds if r.state != Refund.State.FAILED)
-    amount = max(0, order.total_minor - refunded)
+    amount = order_refundable_minor(order, refunds)
     if amount <= 0:
         return Refund.objects.filter(idempotency_key=event_key).first()
     # RFD-1: where each part goes (PAY-4): the balance-paid part back to the balance, the
@@ -254,11 +251,7 @@ def refund_parts(*, order, amount_minor: int, refunds: list[Refund]) -> list[tup
     main, balance = order_payments(order)
     parts = []
     if balance is not None:
-        given_back = sum(
-            r.amount_minor
-            for r in refunds
-            if r.state != Refund.State.FAILED and r.payment_id == balance.pk
-        )
+        given_back = refunded_minor(r for r in refunds if r.payment_id == balance.pk)
         part = min(amount_minor, max(0, order_balance_share(order, balance) - given_back))
         if part > 0:
             parts.append((Refund.Destination.BALANCE, part, balance))

@@ -32,7 +32,7 @@ from orders.selectors import order_refunds
 from orders.states import Actor
 from payments.methods import METHODS
 from payments.models import Refund
-from payments.services import order_payments, order_refundable_minor, refund_order_amount
+from payments.services import order_payments, order_refundable_minor, refund_order_amount, refunded_minor
 
 REASON_MAX = 200
 _AMOUNT_RE = re.compile(r"^-?\d{1,12}(?:\.\d{1,12})?$")
@@ -98,8 +98,9 @@ def _context(order: Order | None, *, q: str = "", errors=None, values=None, toke
             label = method.label if method else ("Platform balance" if payment.method == "balance"
                                                  else payment.method)
             payments.append({"payment": payment, "label": label})
-    refundable = order_refundable_minor(order)
-    refunded = sum(r.amount_minor for r in order.refunds.exclude(state=Refund.State.FAILED))
+    refunds = list(order.refunds.all())
+    refundable = order_refundable_minor(order, refunds)
+    refunded = refunded_minor(refunds)
     context.update(
         payments=payments,
         refunds=order_refunds(order=order),

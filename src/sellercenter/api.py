@@ -28,8 +28,9 @@ from ninja.pagination import paginate
 from pydantic import StrictBool, StrictInt
 
 from catalog import services
-from catalog.models import DeliveryEstimate, Product, ProductImage, ShippingMethod, Store, Variant
+from catalog.models import DeliveryEstimate, Product, ProductImage, ShippingMethod, Store
 from core.errors import Conflict, DomainError
+from core.money import Money
 from core.pagination import PagePagination
 from core.schemas import MoneyOut
 from sellercenter import selectors
@@ -103,10 +104,6 @@ class SellerVariantOut(Schema):
     position: int
     is_active: bool
 
-    @staticmethod
-    def resolve_price(obj: Variant) -> dict:
-        return {"amount": obj.price_minor, "currency": obj.product.currency}
-
 
 class SellerImageOut(Schema):
     id: int
@@ -120,10 +117,6 @@ class SellerImageOut(Schema):
     @staticmethod
     def resolve_url(obj: ProductImage) -> str:
         return obj.image.url
-
-    @staticmethod
-    def resolve_thumbnail_url(obj: ProductImage) -> str:
-        return obj.thumbnail.url if obj.thumbnail else obj.image.url
 
 
 class ImagePatch(Schema):
@@ -194,8 +187,8 @@ class ProductOut(Schema):
         return [m.pk for m in obj.shipping_methods.all()]
 
     @staticmethod
-    def resolve_min_price(obj: Product) -> dict:
-        return {"amount": obj.min_price_minor, "currency": obj.currency}
+    def resolve_min_price(obj: Product) -> Money:
+        return obj.price
 
     @staticmethod
     def resolve_variants(obj: Product) -> list:
@@ -248,10 +241,6 @@ class ShippingMethodOut(Schema):
     currency: str
     is_tracked: bool
     estimates: list[SellerEstimateOut]
-
-    @staticmethod
-    def resolve_price(obj: ShippingMethod) -> dict:
-        return {"amount": obj.price_minor, "currency": obj.currency}
 
     @staticmethod
     def resolve_estimates(obj: ShippingMethod) -> list:
