@@ -8,7 +8,7 @@ PORT ?= 8000
 # The demo clock lets staff move the site's time forward to watch deadlines fire (`make run` only).
 DEMO_CLOCK ?= true
 
-.PHONY: run test lint check ci bench-pages bench-deadlines install install-dev migrate seed clean
+.PHONY: run test lint check ci bench-pages bench-deadlines bench-checkout install install-dev migrate seed clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench-pages: install-dev
 ## that each closing refund also posts to the ledger
 bench-deadlines: install-dev
 	$(PY) bench/deadlines.py $(if $(N),--sizes $(N))
+
+## make bench-checkout: orders placed and paid per second through the real checkout with two
+## coupons (4 clients, simulated provider, PostgreSQL), next to pgbench's TPC-B-like TPS
+bench-checkout: install-dev
+	$(PY) bench/checkout.py
 
 clean:
 	rm -rf $(VENV) var

@@ -34,6 +34,16 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         return super().clean_email(email)
 
+    def get_login_redirect_url(self, request) -> str:
+        """A held sign-in (ACC-5) lands on the regain access page."""
+        from django.urls import reverse
+
+        from accounts.risk import SESSION_KEY
+
+        if request.session.get(SESSION_KEY):
+            return reverse("accounts:regain_access")
+        return super().get_login_redirect_url(request)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         context = {
             "site_name": SITE_NAME,

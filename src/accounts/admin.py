@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts import services
-from accounts.models import Address, ApiToken, User
+from accounts.models import Address, ApiToken, EmailChange, SignInEvent, SignInHold, User, VerificationCode
 from core.errors import DomainError
 
 
@@ -176,3 +176,52 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# --- account security (ACC-3, ACC-5): read-only records for the back office --------------------
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Records written by the services only; staff look, nobody edits here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(EmailChange)
+class EmailChangeAdmin(_ReadOnly):
+    list_display = ("user", "old_email", "new_email", "step", "created_at", "completed_at")
+    list_filter = ("step",)
+    search_fields = ("old_email", "new_email", "user__email")
+
+
+@admin.register(SignInEvent)
+class SignInEventAdmin(_ReadOnly):
+    list_display = ("user", "at", "ip", "country", "risky", "reason")
+    list_filter = ("risky", "reason", "country")
+    search_fields = ("user__email", "ip")
+    exclude = ("device_hash",)
+
+
+@admin.register(SignInHold)
+class SignInHoldAdmin(_ReadOnly):
+    list_display = ("user", "reason", "created_at", "released_at")
+    list_filter = ("reason",)
+    search_fields = ("user__email",)
+
+
+@admin.register(VerificationCode)
+class VerificationCodeAdmin(_ReadOnly):
+    """No code is shown: only its keyed hash is stored (accounts.codes)."""
+
+    list_display = ("user", "purpose", "channel", "created_at", "expires_at", "attempts", "used_at",
+                    "sent_at")
+    list_filter = ("purpose", "channel")
+    search_fields = ("user__email",)
+    exclude = ("salt", "code_hash", "destination")

@@ -208,3 +208,7 @@ def address_delete(request: HttpRequest, address_id: int):
              summary="Make an address the default")
 def address_default(request: HttpRequest, address_id: int):
     return Status(200, services.address_set_default(user=request.user, address_id=address_id))
+
+
+# The security endpoints (ACC-3, ACC-5, ACC-6) register themselves on this router.
+from accounts import api_security  # noqa: E402, F401

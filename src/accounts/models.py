@@ -5,6 +5,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from core.countries import country_choices
 
@@ -40,10 +41,27 @@ class User(AbstractUser):
         default=False, help_text="Asked at sign-up; unticked unless the person ticks it (ACC-1)."
     )
 
+    sessions_epoch = models.PositiveIntegerField(
+        default=0, help_text="Raised to sign the person out everywhere else (ACC-3)."
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
     objects = UserManager()
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's session hash (over the password hash), also covering `sessions_epoch`.
+
+        Raising the epoch ends every other session at its next request, exactly as a
+        password change does; epoch 0 gives Django's own hash, so nobody is signed out
+        by this code being deployed.
+        """
+        value = self.password if not self.sessions_epoch else f"{self.password}:{self.sessions_epoch}"
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            value, secret=secret, algorithm="sha256",
+        ).hexdigest()
 
     def __str__(self) -> str:
         return self.email
@@ -112,3 +130,103 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, key_hash=cls.hash_key(key), prefix=key[:8])
         return token, key
+
+
+# --- one-time codes, email change, sign-in risk (ACC-3, ACC-5, ACC-6) ----------------
+
+
+class VerificationCode(models.Model):
+    """A one-time numeric code sent by email or SMS. The code itself is never stored.
+
+    The code is derived from `salt` with a key only the server holds (HMAC of
+    SECRET_KEY), so the email/SMS task can send it without it being written
+    anywhere; `code_hash` is a keyed hash of the code, compared on entry. A code
+    dies when used, when it expires, after too many wrong tries, or when a newer
+    code of the same purpose replaces it.
+    """
+
+    class Purpose(models.TextChoices):
+        EMAIL_CURRENT = "email_current", "email change: current address"
+        EMAIL_NEW = "email_new", "email change: new address"
+        REGAIN_ACCESS = "regain_access", "regain access (SMS)"
+        ORDER_LOOKUP = "order_lookup", "find the account of an order (SMS)"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email"
+        SMS = "sms"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_codes")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    destination = models.CharField(max_length=254, help_text="The address or phone the code went to.")
+    context = models.CharField(max_length=40, blank=True, help_text="e.g. the order number (ACC-6).")
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    max_attempts = models.PositiveSmallIntegerField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class EmailChange(models.Model):
+    """One run of the six-step email change (ACC-3)."""
+
+    class Step(models.TextChoices):
+        CURRENT_CODE_SENT = "current_code_sent", "code sent to the current address"
+        CURRENT_VERIFIED = "current_verified", "current address verified"
+        NEW_CODE_SENT = "new_code_sent", "code sent to the new address"
+        DONE = "done", "email changed"
+        CANCELLED = "cancelled", "cancelled"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    step = models.CharField(max_length=20, choices=Step.choices, default=Step.CURRENT_CODE_SENT)
+    old_email = models.EmailField()
+    new_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    old_notified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.old_email} → {self.new_email or '?'} ({self.step})"
+
+
+class SignInEvent(models.Model):
+    """A successful sign-in, with where it came from: the memory of known devices and countries (ACC-5)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_ins")
+    at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    device_hash = models.CharField(max_length=64)
+    risky = models.BooleanField(default=False)
+    reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "device_hash"]), models.Index(fields=["user", "country"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.at:%Y-%m-%d %H:%M} from {self.country or '?'}"
+
+
+class SignInHold(models.Model):
+    """A risky sign-in held until the person verifies a phone by SMS code (ACC-5)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_holds")
+    event = models.OneToOneField(SignInEvent, on_delete=models.CASCADE, related_name="hold")
+    reason = models.CharField(max_length=40)
+    created_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    verified_phone = models.CharField(max_length=30, blank=True)
+
+    def __str__(self) -> str:
+        return f"hold of {self.user} ({self.reason})"

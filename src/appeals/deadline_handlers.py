@@ -1,4 +1,4 @@
-"""The appeal review deadline (PAY-3), registered in AppealsConfig.ready."""
+"""The appeal deadlines (PAY-3): documents due, review due, registered in AppealsConfig.ready."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ def on_review_due(deadline: Deadline, now: dt.datetime) -> str:
     return appeal_review_overdue(appeal_id=deadline.subject_id, now=now)
 
 
+def on_documents_due(deadline: Deadline, now: dt.datetime) -> str:
+    """PAY-3: the buyer's documents did not arrive in time: the appeal expires."""
+    from appeals.services import appeal_documents_expire
+
+    return appeal_documents_expire(appeal_id=deadline.subject_id, now=now)
+
+
 def register_all() -> None:
-    from appeals.services import REVIEW_DEADLINE
+    from appeals.services import DOCUMENTS_DEADLINE, REVIEW_DEADLINE
 
     register(REVIEW_DEADLINE, on_review_due)
+    register(DOCUMENTS_DEADLINE, on_documents_due)

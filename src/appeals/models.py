@@ -7,6 +7,7 @@ Every decision keeps who, when and the note on the row (and on each order's time
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from appeals.storage import AppealDocumentStorage
 
@@ -16,6 +17,7 @@ class AppealState(models.TextChoices):
     UNDER_REVIEW = "under_review", "Under review"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", _("Closed: the documents were not sent in time")
 
 
 class Appeal(models.Model):
@@ -26,6 +28,9 @@ class Appeal(models.Model):
         max_length=20, choices=AppealState.choices, default=AppealState.AWAITING_DOCUMENTS
     )
     created_at = models.DateTimeField()
+    documents_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Documents not sent by then: the appeal expires (PAY-3)."
+    )
     documents_submitted_at = models.DateTimeField(null=True, blank=True)
     review_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)

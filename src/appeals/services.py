@@ -6,6 +6,10 @@
   the appeal goes under review and the review deadline is armed
   (business days, policy.appeal_review_sla_days). When it passes, staff are told; the
   appeal stays in the queue, flagged overdue — it is never decided by the clock.
+- `appeal_documents_expire`: the documents did not arrive within policy.appeal_documents_days
+  business days of the flag (the deadline armed by `appeal_open`): the appeal expires, the
+  payment fails (a balance part goes back to the balance) and each order closes as
+  CloseReason.PAYMENT_REJECTED, refunding anything captured — as a rejection, by the clock.
 - `appeal_approve` / `appeal_reject`: a staff decision. Approve → the payment counts as
   succeeded and each order goes on through orders.services.order_paid (ledger capture,
   ship-by countdown, security review). Reject → each order closes with
@@ -22,6 +26,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from appeals.documents import MAX_FILES, Checked, document_check
 from appeals.models import Appeal, AppealDocument, AppealState, DocumentKind
@@ -33,6 +38,7 @@ from notifications.services import notify, notify_many
 
 SUBJECT = "appeal"
 REVIEW_DEADLINE = "appeal_review"
+DOCUMENTS_DEADLINE = "appeal_documents"
 NOTE_MAX = 500
 
 
@@ -54,6 +60,13 @@ def appeal_open(*, payment, orders, now: dt.datetime) -> Appeal:
     if not created:
         return appeal
     appeal.orders.add(*orders)
+    # PAY-3: the documents are due within a time limit; the appeal expires after it.
+    appeal.documents_due_at = add_business_days(now, policy.appeal_documents_days)
+    appeal.save(update_fields=["documents_due_at"])
+    deadline_arm(
+        kind=DOCUMENTS_DEADLINE, subject_type=SUBJECT, subject_id=appeal.pk,
+        armed_state=AppealState.AWAITING_DOCUMENTS, due_at=appeal.documents_due_at, now=now,
+    )
     numbers = ", ".join(o.number for o in orders)
     notify(
         user=buyer,
@@ -146,6 +159,7 @@ def appeal_documents_submit(
         locked.documents_submitted_at = now
         locked.review_due_at = add_business_days(now, policy.appeal_review_sla_days)
         locked.save(update_fields=["state", "documents_submitted_at", "review_due_at"])
+        deadline_disarm(subject_type=SUBJECT, subject_id=locked.pk, kind=DOCUMENTS_DEADLINE, now=now)
         deadline_arm(
             kind=REVIEW_DEADLINE, subject_type=SUBJECT, subject_id=locked.pk,
             armed_state=AppealState.UNDER_REVIEW, due_at=locked.review_due_at, now=now,
@@ -263,3 +277,51 @@ def appeal_review_overdue(*, appeal_id: int, now: dt.datetime) -> str:
         now=now,
     )
     return "staff notified"
+
+
+def appeal_documents_expire(*, appeal_id: int, now: dt.datetime) -> str:
+    """PAY-3: the documents did not arrive in time. The appeal expires, its payment fails (a part
+    paid from the balance goes back to it) and each order still being verified closes with the
+    payment-rejected reason, refunding anything captured. Anything else is skipped."""
+    from orders.services import order_close
+    from orders.states import Actor, CloseReason, State
+    from payments.models import Payment
+    from payments.services import balance_part_settle
+
+    try:
+        locked = _locked(appeal_id)
+    except Appeal.DoesNotExist:
+        return "skipped: no such appeal"
+    if locked.state != AppealState.AWAITING_DOCUMENTS:
+        return "skipped: documents sent or decided"
+    locked.state, locked.decided_at = AppealState.EXPIRED, now
+    locked.save(update_fields=["state", "decided_at"])
+    payment = Payment.objects.select_for_update().get(pk=locked.payment_id)
+    if payment.state == Payment.State.VERIFYING:
+        payment.state, payment.failure_code = Payment.State.FAILED, "verification_expired"
+        payment.save(update_fields=["state", "failure_code"])
+        balance_part_settle(payment=payment, now=now)
+    reason = _("The documents for the card check were not sent in time")
+    closed = 0
+    for order_id in locked.orders.filter(state=State.PAYMENT_VERIFYING).order_by("pk").values_list(
+        "pk", flat=True
+    ):
+        order_close(
+            order=order_id, actor=Actor.SYSTEM, close_reason=CloseReason.PAYMENT_REJECTED, now=now,
+            reason=reason, kind="appeal_expired_close",
+        )
+        closed += 1
+    notify(
+        user=locked.buyer,
+        kind="appeal_expired",
+        event_key=f"appeal:{locked.pk}:expired",
+        subject=_("Your card check has ended without documents"),
+        body=_(
+            "We did not receive the documents for your card check in time, so the order is "
+            "closed. Anything taken from you is refunded. You are welcome to order again and "
+            "pay another way."
+        ),
+        url=appeal_url(locked),
+        now=now,
+    )
+    return f"expired, {closed} order{'s' if closed != 1 else ''} closed"

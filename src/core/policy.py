@@ -86,6 +86,16 @@ class Policy:
     sms_code_lifetime = PolicyValue(
         timedelta(minutes=10), "ACC-5", "how long an SMS regain-access code is valid"
     )
+    sms_code_attempts = PolicyValue(5, "ACC-5", "wrong entries allowed for one SMS code", "tries")
+    failed_logins_lockout_per_account = PolicyValue(
+        10, "ACC-5", "failed sign-ins for one account before sign-in is refused for the window", "tries"
+    )
+    order_lookup_per_address = PolicyValue(
+        10, "ACC-6", "account look-ups by order number per IP address within the window", "tries"
+    )
+    order_lookup_window = PolicyValue(
+        timedelta(hours=1), "ACC-6", "window over which account look-ups by order number are counted"
+    )
 
     # CAT — catalog
     default_processing_days = PolicyValue(
@@ -120,6 +130,13 @@ class Policy:
     )
     appeal_document_max_bytes = PolicyValue(
         10 * 1024 * 1024, "PAY-3", "largest document a buyer may upload to an appeal", "bytes"
+    )
+    appeal_documents_days = PolicyValue(
+        5,
+        "PAY-3",
+        "a card-verification appeal still waiting for the buyer's documents this many working days "
+        "after the payment was flagged expires: its orders close and anything taken is refunded",
+        "business days",
     )
     offline_payment_window = PolicyValue(
         5,
@@ -186,6 +203,9 @@ class Policy:
     evidence_max_bytes = PolicyValue(
         20 * 1024 * 1024, "DSP-1", "largest evidence file (image, video or PDF)", "bytes"
     )
+    evidence_max_files = PolicyValue(
+        10, "DSP-1", "evidence files one upload (opening, answer or message) may carry", "files"
+    )
     paypal_dispute_window = PolicyValue(
         timedelta(days=180), "DSP-7", "PayPal's own dispute window, shown for information"
     )
@@ -197,10 +217,20 @@ class Policy:
     free_returns_per_order = PolicyValue(
         1, "RET-2", "free return shipments per order; later ones are at the buyer's cost", "returns"
     )
+    return_code_valid_for = PolicyValue(
+        timedelta(days=7),
+        "RET-3",
+        "a return code not used at a return point within this long expires (default)",
+    )
 
     # WAR — warranty
     warranty_period = PolicyValue(
         timedelta(days=365), "WAR-1", "commercial warranty lasts this long after receipt"
+    )
+    warranty_seller_answer_window = PolicyValue(
+        timedelta(days=7),
+        "WAR-1",
+        "the seller answers a warranty request within this long, or the dispute team takes it",
     )
 
     # NTF — notifications

@@ -53,6 +53,15 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    # ACC-4 social sign-in (accounts.social); Instagram only for accounts already linked
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.facebook",
+    "allauth.socialaccount.providers.twitter_oauth2",
+    "allauth.socialaccount.providers.pinterest",
+    "allauth.socialaccount.providers.vk",
+    "allauth.socialaccount.providers.odnoklassniki",
+    "allauth.socialaccount.providers.instagram",
+    "axes",  # ACC-5 failed sign-in limits (accounts.axes_policy)
     "django_tasks",
     "django_tasks_db",
     "core",
@@ -67,6 +76,10 @@ INSTALLED_APPS = [
     "ledger",
     "notifications",
     "appeals",
+    "returns",
+    "coupons",
+    "disputes",
+    "helpcenter",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # ACC-5: the lockout page after too many failures
+    "accounts.guards.HeldSignInGuard",  # ACC-5: a held sign-in cannot move money or change email
     "core.middleware.VisitorMiddleware",
     "core.api_errors.ApiErrorShapeMiddleware",  # JSON 404/405/500 under /api/
 ]
@@ -142,6 +157,7 @@ else:
 
 # --- Accounts ---------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    "accounts.axes_policy.AxesBackend",  # ACC-5: django-axes first, so a locked-out account is refused
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -159,7 +175,8 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Hmong Artisans] "
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed sign-ins are limited by django-axes below (ACC-5); allauth's own counter is off.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
 # ACC-2: a reset link is single use (the token covers the password hash) and
@@ -167,6 +184,55 @@ LOGIN_URL = "/accounts/login/"
 # is derived from it below, after HMONG_POLICY; the system check accounts.E001
 # fails if the two ever differ.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_PREVENT_ENUMERATION = True  # ACC-1: sign-in and reset never tell whether an email is registered
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+
+# --- Social sign-in (ACC-4) -------------------------------------------------------
+# Each provider is configured from environment variables (<PROVIDER>_CLIENT_ID and
+# <PROVIDER>_SECRET, see README) or, without them, from a SocialApp row in the admin.
+SOCIALACCOUNT_ADAPTER = "accounts.social.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never sign in to an existing account by a matching email
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "optional"
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+
+
+def _social_app(prefix: str) -> list[dict]:
+    client_id = os.environ.get(f"{prefix}_CLIENT_ID", "")
+    if not client_id:
+        return []
+    return [{"client_id": client_id, "secret": os.environ.get(f"{prefix}_SECRET", ""),
+             "key": os.environ.get(f"{prefix}_PUBLIC_KEY", "")}]  # OK_PUBLIC_KEY: OK's application key
+
+
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {"APPS": _social_app("GOOGLE"), "SCOPE": ["profile", "email"]},
+    "facebook": {"APPS": _social_app("FACEBOOK"), "METHOD": "oauth2", "SCOPE": ["email", "public_profile"]},
+    "twitter_oauth2": {"APPS": _social_app("TWITTER")},
+    "pinterest": {"APPS": _social_app("PINTEREST"), "API_VERSION": "v5"},
+    "vk": {"APPS": _social_app("VK")},
+    "odnoklassniki": {"APPS": _social_app("OK")},
+    "instagram": {"APPS": _social_app("INSTAGRAM")},
+}
+
+# --- Unusual activity (ACC-5) -------------------------------------------------------
+# django-axes counts failed sign-ins per account and per address, with the limits
+# and window of core.policy (accounts.axes_policy).
+AXES_HANDLER = "accounts.axes_policy.PolicyAxesHandler"
+AXES_FAILURE_LIMIT = "accounts.axes_policy.failure_limit"
+AXES_COOLOFF_TIME = "accounts.axes_policy.cooloff_time"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.axes_policy.username_from"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Where phone codes go: accounts.sms.ConsoleBackend, FileBackend (SMS_FILE_PATH) or LocmemBackend.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "accounts.sms.ConsoleBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.log"))
+# IP address → country for the new-country check: a function (ip) -> ISO code or "".
+IP_COUNTRY_LOOKUP = os.environ.get("IP_COUNTRY_LOOKUP", "accounts.geo.table_lookup")
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -209,6 +275,9 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Dispute evidence (DSP-1) is private: kept outside MEDIA_ROOT, never served by /media/, only by
+# the evidence view to the two parties and staff. Empty: <MEDIA_ROOT>/../private/disputes.
+DISPUTE_EVIDENCE_ROOT = os.environ.get("DISPUTE_EVIDENCE_ROOT", "")
 # Serve uploads from Django itself (fine for one machine; put a web server or
 # object store in front of MEDIA_ROOT when running several machines).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
@@ -248,7 +317,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "ERROR"}},
 }
 
 # --- Carrier tracking webhook (ORD-6) -------------------------------------------
@@ -269,6 +338,28 @@ SIMULATED_WEBHOOK_SECRET = os.environ.get(
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+
+# --- Free Return providers (RET-3) ----------------------------------------------
+# Each provider serves the countries listed (a country in two lists is refused by the
+# system check returns.E001); it posts status updates to /webhooks/returns/<slug>/, signed
+# with HMAC-SHA256 under its secret (returns.webhooks); with DEBUG off a dev-only or short
+# secret accepts nothing (503). Override the whole dict here to change providers or countries.
+RETURN_PROVIDERS = {
+    "returnhub": {
+        "name": "ReturnHub",
+        "countries": ["AT", "BE", "CZ", "DE", "DK", "ES", "FI", "FR", "GR", "HU", "IE", "IT", "NL", "PL",
+                      "PT", "SE"],
+        "locator_url": "https://returnhub.example/points",
+        "secret": os.environ.get("RETURNHUB_WEBHOOK_SECRET", "dev-only-returnhub-webhook-secret"),
+    },
+    "parcelpoint": {
+        "name": "ParcelPoint",
+        "countries": ["AE", "AU", "BR", "CA", "CH", "CL", "CO", "GB", "ID", "IL", "IN", "JP", "KR", "MX",
+                      "MY", "NO", "NZ", "PH", "SA", "SG", "TH", "TR", "US", "VN"],
+        "locator_url": "https://parcelpoint.example/locations",
+        "secret": os.environ.get("PARCELPOINT_WEBHOOK_SECRET", "dev-only-parcelpoint-webhook-secret"),
+    },
+}
 
 # DEMO_CLOCK=true lets staff move the site's clock forward (core.clock) to watch
 # deadlines fire. `make run` turns it on; the production settings refuse it.

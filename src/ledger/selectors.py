@@ -82,7 +82,8 @@ class Balance:
 
 
 def _unreleased_escrows(store) -> QuerySet[Account]:
-    return Account.objects.filter(kind=Kind.ORDER_ESCROW, order__store=store)
+    # Paid orders only: balance spent on an order still being paid waits in its escrow too.
+    return Account.objects.filter(kind=Kind.ORDER_ESCROW, order__store=store, order__paid_at__isnull=False)
 
 
 def seller_balances(*, store) -> list[Balance]:
@@ -119,7 +120,7 @@ def seller_pending_orders(*, store) -> QuerySet:
 
     return (
         Order.objects.filter(store=store, ledger_accounts__kind=Kind.ORDER_ESCROW)
-        .filter(ledger_accounts__balance_minor__gt=0)
+        .filter(ledger_accounts__balance_minor__gt=0, paid_at__isnull=False)
         .exclude(state=State.CLOSED)
         .order_by("-placed_at")
     )

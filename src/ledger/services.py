@@ -9,7 +9,9 @@ balances with `UPDATE … SET balance_minor = balance_minor + x` in the same tra
 The flows on top of it name their key after the event that causes them, so a deadline
 fired twice or a webhook delivered three times posts once:
 
-- capture  "capture:order:<order id>"  provider_clearing → order_escrow
+- capture  "capture:order:<order id>"  provider_clearing → order_escrow (what the balance did not pay)
+- balance  "balance:<pay key>:order:<order id>"  buyer_balance → order_escrow (balance spent at
+                                       checkout; reversed back to the balance if the rest fails)
 - refund   "refund:<refund id>"        order_escrow → provider_clearing (card, PayPal, local
                                        methods), buyer_balance (balance destinations) or
                                        platform_discounts (a coupon, cash on delivery)
@@ -19,12 +21,23 @@ fired twice or a webhook delivered three times posts once:
 
 Callers that hold an order lock it before calling (orders are always locked before
 ledger accounts). Every function runs inside the caller's database transaction.
+
+Inside a deadline batch (deadlines.batch) the postings wait for the batch's end and go in
+together (`ledger_post_many`): one read of the escrows and accounts they touch, the accounts
+locked once in id order, one read of the keys already posted, one INSERT of the
+transactions, one of their entries, and one UPDATE of the cached balances. Refunds are
+handed over by payments (its end-of-batch refund write); a release
+(`ledger_release_order`) defers itself. The checks are the same as one at a time: keys
+posted once, every transaction balanced, refunds never above what the escrow holds, a
+release at most once, cached balances moved with their entries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
@@ -33,6 +46,9 @@ from django.db.models import F
 from core.errors import Conflict, DomainError
 from core.money import Money, UnknownCurrency, format_money, get_currency
 from core.policy import policy
+from deadlines.batch import at_batch_end, in_firing
+from deadlines.batch import current as current_batch
+from deadlines.rows import ids_in, rows_insert, rows_update
 from ledger.models import Account, Entry, Transaction
 
 Kind = Account.Kind
@@ -206,6 +222,113 @@ def ledger_reverse(*, transaction: Transaction, key: str, now: dt.datetime, memo
     )
 
 
+# --- many postings at once --------------------------------------------------------------------------
+
+
+@dataclass
+class Posting:
+    """One posting of `ledger_post_many`. `build(balances)` returns its lines from the balances of
+    the locked accounts (moved by the postings before it), None to post nothing, or raises a
+    DomainError to refuse; `accounts` are those it may touch (all locked first)."""
+
+    key: str
+    kind: str
+    accounts: list[Account]
+    build: Callable[[dict[int, int]], Sequence[Line] | None]
+    now: dt.datetime
+    memo: str = ""
+    order_id: int | None = None
+    result: Transaction | None = field(default=None, init=False)
+
+
+def _atomic():
+    """A savepoint only when not already inside a transaction (a batch's end already is)."""
+    if transaction.get_connection().in_atomic_block:
+        return contextlib.nullcontext()
+    return transaction.atomic()
+
+
+def ledger_post_many(postings: Sequence[Posting]) -> list[Transaction | None]:
+    """Post many transactions in a few statements, each once per key (PAY-5), in their order.
+
+    The accounts are locked once, in id order; a key already posted returns its transaction
+    (`.created` False) without building; the others are checked as ledger_post checks them,
+    then inserted together and the cached balances moved in one UPDATE. A refusal (DomainError)
+    writes nothing at all.
+    """
+    postings = list(postings)
+    if not postings:
+        return []
+    for posting in postings:
+        if not posting.key or len(posting.key) > KEY_MAX:
+            raise _invalid(f"Give an idempotency key of 1–{KEY_MAX} characters.", "key")
+        if posting.kind not in Transaction.Kind.values:
+            raise _invalid("Unknown kind of transaction.", "kind")
+    with _atomic():
+        ids = sorted({a.pk for p in postings for a in p.accounts})
+        balances = dict(
+            Account.objects.select_for_update().filter(pk__in=ids_in(ids)).order_by("pk")
+            .values_list("pk", "balance_minor")
+        )
+        posted = {
+            t.idempotency_key: t
+            for t in Transaction.objects.filter(idempotency_key__in=[p.key for p in postings])
+        }
+        for found in posted.values():
+            found.created = False
+        new: list[tuple[Transaction, list[Line]]] = []
+        for posting in postings:
+            found = posted.get(posting.key)
+            if found is None:
+                lines = posting.build(balances)
+                if lines is None:
+                    continue
+                lines = list(lines)
+                _check_lines(lines)
+                for account, amount in lines:
+                    balances[account.pk] += amount
+                found = Transaction(
+                    idempotency_key=posting.key, kind=posting.kind, memo=(posting.memo or "")[:300],
+                    currency=lines[0][0].currency, order_id=posting.order_id, created_at=posting.now,
+                )
+                found.created = True
+                posted[posting.key] = found
+                new.append((found, lines))
+            posting.result = found
+        if new:
+            rows_insert([t for t, _ in new])
+            entries = [
+                Entry(transaction_id=t.pk, account_id=a.pk, amount_minor=x)
+                for t, lines in new
+                for a, x in lines
+            ]
+            rows_insert(entries, need_pks=False)
+            moved = {a.pk for _, lines in new for a, _ in lines}
+            rows_update(Account, [(pk, {"balance_minor": balances[pk]}) for pk in sorted(moved)])
+            for _, lines in new:
+                for account, _ in lines:
+                    account.balance_minor = balances[account.pk]
+    return [p.result for p in postings]
+
+
+def _accounts_get_many(wanted: Iterable[tuple[str, str, str]], now: dt.datetime) -> dict[tuple, Account]:
+    """The accounts (kind, owner_key, currency) in one query; any missing one is created."""
+    from django.db.models import Q
+
+    wanted = set(wanted)
+    if not wanted:
+        return {}
+    query = Q()
+    for kind, owner_key, currency in wanted:
+        query |= Q(kind=kind, owner_key=owner_key, currency=currency)
+    found = {(a.kind, a.owner_key, a.currency): a for a in Account.objects.filter(query)}
+    for kind, owner_key, currency in wanted - set(found):
+        kind_of_owner, _, pk = owner_key.partition(":")
+        owner = {kind_of_owner: int(pk)} if pk else {}
+        found[(kind, owner_key, currency)] = account_get(kind=kind, currency=currency, now=now, **owner)
+    return found
+
+
 # --- flows ----------------------------------------------------------------------------------------
 
 
@@ -221,6 +344,14 @@ def refund_key(refund) -> str:
     return f"refund:{refund.pk}"
 
 
+def capture_from_provider_minor(order) -> int:
+    """What the provider's payment brings into the order's escrow at capture: the order's total
+    minus what the buyer's balance already put there (payments.balance_spend posts its share
+    straight from buyer_balance to the escrow). Read under the caller's order lock."""
+    escrow = escrow_of(order)
+    return order.total_minor - (escrow.balance_minor if escrow is not None else 0)
+
+
 def ledger_capture_order(*, order, now: dt.datetime, amount_minor: int | None = None) -> Transaction | None:
     """A payment succeeded: the order's share enters its escrow (BP-2).
 
@@ -231,7 +362,7 @@ def ledger_capture_order(*, order, now: dt.datetime, amount_minor: int | None = 
     if found is not None:
         found.created = False
         return found
-    amount = order.total_minor if amount_minor is None else amount_minor
+    amount = capture_from_provider_minor(order) if amount_minor is None else amount_minor
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
         raise _invalid("A captured amount is a positive whole number of minor units.", "amount_minor")
     if amount == 0:
@@ -248,16 +379,16 @@ def ledger_capture_order(*, order, now: dt.datetime, amount_minor: int | None = 
     )
 
 
-def _refund_destination(refund, order, now: dt.datetime) -> Account:
-    """PAY-4: where a refund's money goes."""
+def _refund_destination_key(refund, currency: str) -> tuple[str, str, str]:
+    """PAY-4: where a refund's money goes, as (kind, owner_key, currency)."""
     from payments.models import Refund
 
     if refund.destination == Refund.Destination.BALANCE:
-        return account_get(kind=Kind.BUYER_BALANCE, currency=order.currency, user=order.buyer_id, now=now)
+        return (Kind.BUYER_BALANCE, _owner_key(user=refund.order.buyer_id), currency)
     if refund.destination == Refund.Destination.COUPON:
         # Cash on delivery: the platform gives a coupon it funds later (CPN).
-        return account_get(kind=Kind.PLATFORM_DISCOUNTS, currency=order.currency, now=now)
-    return account_get(kind=Kind.PROVIDER_CLEARING, currency=order.currency, now=now)
+        return (Kind.PLATFORM_DISCOUNTS, "", currency)
+    return (Kind.PROVIDER_CLEARING, "", currency)
 
 
 def _released(order) -> bool:
@@ -272,25 +403,61 @@ def ledger_refund(*, refund, now: dt.datetime) -> Transaction | None:
     rolls back. An order the ledger never captured (marked paid without a payment
     passing through the ledger) has no escrow: its refunds are not journaled (None).
     """
-    found = Transaction.objects.filter(idempotency_key=refund_key(refund)).first()
-    if found is not None:
-        found.created = False
-        return found
-    order = refund.order
-    escrow = escrow_of(order)
-    if escrow is None:
-        return None
-    if refund.currency != escrow.currency:
-        raise _invalid(
-            f"This order was paid in {escrow.currency}; refund it in {escrow.currency}.",
-            "currency",
-            "currency_mismatch",
+    return ledger_refunds(refunds=[refund], now=now)[0]
+
+
+def ledger_refunds(*, refunds: Sequence, now: dt.datetime) -> list[Transaction | None]:
+    """ledger_refund for many refunds at once (a deadline batch's end writes its refunds
+    together): one read of their orders' escrows, one of the destination accounts, then
+    ledger_post_many. Refunds of one order are drawn in the given order."""
+    refunds = list(refunds)
+    if not refunds:
+        return []
+    escrows = {
+        a.order_id: a
+        for a in Account.objects.filter(
+            kind=Kind.ORDER_ESCROW, owner_key__in=sorted({_owner_key(order=r.order_id) for r in refunds})
         )
-    destination = _refund_destination(refund, order, now)
-    with transaction.atomic():
-        held = accounts_lock([escrow, destination])[escrow.pk].balance_minor
+    }
+    for refund in refunds:
+        escrow = escrows.get(refund.order_id)
+        if escrow is not None and refund.currency != escrow.currency:
+            raise _invalid(
+                f"This order was paid in {escrow.currency}; refund it in {escrow.currency}.",
+                "currency",
+                "currency_mismatch",
+            )
+    journaled = [r for r in refunds if r.order_id in escrows]
+    destinations = _accounts_get_many(
+        (_refund_destination_key(r, escrows[r.order_id].currency) for r in journaled), now
+    )
+    postings = {}
+    for refund in journaled:
+        escrow = escrows[refund.order_id]
+        destination = destinations[_refund_destination_key(refund, escrow.currency)]
+        postings[id(refund)] = Posting(
+            key=refund_key(refund),
+            kind=Transaction.Kind.REFUND,
+            accounts=[escrow, destination],
+            build=_refund_lines(refund, escrow, destination),
+            now=now,
+            memo=f"Refund for order {refund.order.number}: {refund.reason}",
+            order_id=refund.order_id,
+        )
+    ledger_post_many(list(postings.values()))
+    from coupons.services import refund_platform_share_return
+
+    for refund in journaled:  # CPN-7: a platform-funded discount's share goes back to the platform
+        if refund.order.discount_total_minor:
+            refund_platform_share_return(refund=refund, now=now)
+    return [postings[id(r)].result if id(r) in postings else None for r in refunds]
+
+
+def _refund_lines(refund, escrow: Account, destination: Account):
+    def build(balances: dict[int, int]) -> list[Line]:
+        held = balances[escrow.pk]
         if refund.amount_minor > held:
-            if _released(order):
+            if _released(refund.order):
                 message = (
                     "This order's payment was already released to the seller; nothing is left to refund."
                 )
@@ -303,14 +470,9 @@ def ledger_refund(*, refund, now: dt.datetime) -> Transaction | None:
                 fields={"amount_minor": [message]},
                 status=409,
             )
-        return ledger_post(
-            key=refund_key(refund),
-            kind=Transaction.Kind.REFUND,
-            lines=[(escrow, -refund.amount_minor), (destination, refund.amount_minor)],
-            memo=f"Refund for order {order.number}: {refund.reason}"[:300],
-            now=now,
-            order=order,
-        )
+        return [(escrow, -refund.amount_minor), (destination, refund.amount_minor)]
+
+    return build
 
 
 def ledger_refund_failed(*, refund, now: dt.datetime) -> Transaction | None:
@@ -360,20 +522,69 @@ def ledger_release_order(*, order, now: dt.datetime) -> Transaction | None:
     At most once per order (its key); nothing after a full refund (the escrow is empty);
     nothing while a dispute is open (`order_release_blocked`). Returns None when nothing
     was released.
+
+    In a deadline firing the posting waits for the batch's end (with the batch's other
+    postings); the order is locked by the batch, so what its escrow holds now is what the
+    end finds (it posts nothing if that is zero by then). It then returns the transaction
+    before it is written: without a pk, `.created` None.
     """
-    found = Transaction.objects.filter(idempotency_key=release_key(order)).first()
-    if found is not None:
-        found.created = False
-        return found
     if order_release_blocked(order):
         return None
-    escrow = escrow_of(order)
-    if escrow is None:
-        return None
-    seller = account_get(kind=Kind.SELLER_AVAILABLE, currency=escrow.currency, store=order.store_id, now=now)
-    revenue = account_get(kind=Kind.PLATFORM_REVENUE, currency=escrow.currency, now=now)
-    with transaction.atomic():
-        held = accounts_lock([escrow, seller, revenue])[escrow.pk].balance_minor
+    batch = current_batch()
+    if batch is not None and batch.deferring and in_firing():
+        held = (
+            Account.objects.filter(kind=Kind.ORDER_ESCROW, owner_key=_owner_key(order=order))
+            .values_list("balance_minor", flat=True).first()
+        )
+        if not held or held <= 0:
+            return None  # never captured, refunded in full, or released already
+        at_batch_end("ledger.releases", _releases_post, (order, now))
+        pending = Transaction(idempotency_key=release_key(order), kind=Transaction.Kind.RELEASE,
+                              order=order, currency="", created_at=now)
+        pending.created = None
+        return pending
+    return _releases_post([(order, now)])[0]
+
+
+def _releases_post(items: list[tuple]) -> list[Transaction | None]:
+    """Release many orders' escrows at once (ledger_post_many); None for those with nothing."""
+    escrows = {
+        a.order_id: a
+        for a in Account.objects.filter(
+            kind=Kind.ORDER_ESCROW, owner_key__in=sorted({_owner_key(order=o) for o, _ in items})
+        )
+    }
+    wanted = {}
+    for order, _ in items:
+        escrow = escrows.get(order.pk)
+        if escrow is not None:
+            wanted[order.pk] = (
+                (Kind.SELLER_AVAILABLE, _owner_key(store=order.store_id), escrow.currency),
+                (Kind.PLATFORM_REVENUE, "", escrow.currency),
+            )
+    accounts = _accounts_get_many((k for pair in wanted.values() for k in pair), items[0][1])
+    postings = {}
+    for order, now in items:
+        if order.pk not in wanted:
+            continue
+        escrow = escrows[order.pk]
+        seller, revenue = (accounts[k] for k in wanted[order.pk])
+        postings[order.pk] = Posting(
+            key=release_key(order),
+            kind=Transaction.Kind.RELEASE,
+            accounts=[escrow, seller, revenue],
+            build=_release_lines(escrow, seller, revenue),
+            now=now,
+            memo=f"Order {order.number}: buyer protection ended",
+            order_id=order.pk,
+        )
+    ledger_post_many(list(postings.values()))
+    return [postings[o.pk].result if o.pk in postings else None for o, _ in items]
+
+
+def _release_lines(escrow: Account, seller: Account, revenue: Account):
+    def build(balances: dict[int, int]) -> list[Line] | None:
+        held = balances[escrow.pk]
         if held <= 0:
             return None
         commission = commission_of(held)
@@ -382,11 +593,6 @@ def ledger_release_order(*, order, now: dt.datetime) -> Transaction | None:
             lines.append((seller, held - commission))
         if commission:
             lines.append((revenue, commission))
-        return ledger_post(
-            key=release_key(order),
-            kind=Transaction.Kind.RELEASE,
-            lines=lines,
-            memo=f"Order {order.number}: buyer protection ended",
-            now=now,
-            order=order,
-        )
+        return lines
+
+    return build

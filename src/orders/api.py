@@ -213,7 +213,9 @@ def checkout_create(request, payload: CheckoutIn):
         )
     try:
         checkout = services.checkout_place(
-            buyer=buyer, address=address, idempotency_key=key, now=clock.now()
+            buyer=buyer, address=address, idempotency_key=key, now=clock.now(),
+            promotion_ids=payload.promotion_ids, codes=payload.codes,
+            use_refund_coupons=payload.use_refund_coupons,
         )
     except Conflict as error:
         if error.code == "cart_problems":

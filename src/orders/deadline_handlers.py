@@ -132,6 +132,10 @@ def on_protection_end(deadline: Deadline, now: dt.datetime) -> str:
     order = _locked_order(deadline)
     if not _still(order, deadline):
         return "skipped: order moved on"
+    from disputes.selectors import order_has_open_dispute
+
+    if order_has_open_dispute(order):  # BP-2 / DSP-6: closing the dispute completes the order
+        return "skipped: dispute open"
     order.extension_requests.filter(status=RequestStatus.PENDING).update(
         status=RequestStatus.EXPIRED, answered_at=now
     )

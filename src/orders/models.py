@@ -28,6 +28,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, choices=currency_choices)
     items_total_minor = models.PositiveIntegerField(default=0)
     shipping_total_minor = models.PositiveIntegerField(default=0)
+    discount_total_minor = models.PositiveIntegerField(
+        default=0, help_text="Coupons and discounts taken off (CPN-5); total = items + shipping − this."
+    )
     total_minor = models.PositiveIntegerField(default=0)
 
     # The shipping address as it was at checkout (ACC-7, ORD-8 B).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import AwareDatetime, StrictBool, StrictInt
@@ -60,6 +60,15 @@ class CheckoutIn(Schema):
         description="Any string of 1–64 characters; sending the same key again returns the "
         "same checkout instead of a second set of orders (ORD-1)."
     )
+    promotion_ids: list[Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        None, max_length=20,
+        description="CPN-5: the discounts you chose (GET /coupons/checkout-preview lists them); "
+        "null applies the best allowed combination.",
+    )
+    codes: list[Annotated[str, Field(max_length=40)]] = Field(
+        [], max_length=5, description="Promo codes typed at checkout (case and spaces do not matter)."
+    )
+    use_refund_coupons: bool = Field(False, description="PAY-4: spend your cash-on-delivery refund coupons.")
 
 
 class PayIn(Schema):
@@ -176,6 +185,7 @@ class OrderLineOut(Schema):
 class OrderTotalsOut(Schema):
     items: MoneyOut
     shipping: MoneyOut
+    discount: MoneyOut = Field(description="Coupons and discounts taken off (CPN-5).")
     total: MoneyOut
 
 
@@ -502,6 +512,7 @@ def order_out(order: Order, *, now: dt.datetime, side: str, is_party: bool) -> d
         "totals": {
             "items": money(order.items_total_minor, c),
             "shipping": money(order.shipping_total_minor, c),
+            "discount": money(order.discount_total_minor, c),
             "total": money(order.total_minor, c),
         },
         "address": {

@@ -289,6 +289,7 @@ def _detail_context(request: HttpRequest, store: Store, order: Order, now: dt.da
         "tracking_form": forms.get("tracking") or TrackingEventForm(now=now),
         "show_tracking_form": "tracking" in forms,
         "unpaid": order.state in UNPAID,
+        "dispute": order.disputes.order_by("-is_open", "-opened_at").first(),  # DSP-2: link to it
     }
 
 

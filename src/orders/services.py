@@ -116,10 +116,19 @@ def _shipping_for(store, products, country: str):
     return None
 
 
-def checkout_place(*, buyer, address, idempotency_key: str, now: dt.datetime) -> Checkout:
+def checkout_place(
+    *, buyer, address, idempotency_key: str, now: dt.datetime,
+    promotion_ids: list[int] | None = None, codes: tuple[str, ...] | list[str] = (),
+    use_refund_coupons: bool = False,
+) -> Checkout:
     """Turn the buyer's cart into one order per store (ORD-1), reserving stock under lock.
 
     A repeated call with the same idempotency key returns the first checkout.
+
+    CPN-5: the discounts are applied in the same transaction (coupons.services.
+    checkout_discounts_apply): the best allowed combination, or exactly `promotion_ids`
+    (the buyer's switch), with the typed promo `codes`; `use_refund_coupons` spends the
+    buyer's COD refund coupons (PAY-4). A refusal (CPN-6 code) places nothing.
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise DomainError(
@@ -147,7 +156,10 @@ def checkout_place(*, buyer, address, idempotency_key: str, now: dt.datetime) ->
         )
     try:
         with transaction.atomic():
-            return _place(buyer=buyer, address=address, idempotency_key=idempotency_key, now=now)
+            return _place(
+                buyer=buyer, address=address, idempotency_key=idempotency_key, now=now,
+                promotion_ids=promotion_ids, codes=codes, use_refund_coupons=use_refund_coupons,
+            )
     except IntegrityError:
         existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
         if existing:  # a concurrent double submit won the race
@@ -155,7 +167,10 @@ def checkout_place(*, buyer, address, idempotency_key: str, now: dt.datetime) ->
         raise
 
 
-def _place(*, buyer, address, idempotency_key: str, now: dt.datetime) -> Checkout:
+def _place(
+    *, buyer, address, idempotency_key: str, now: dt.datetime,
+    promotion_ids=None, codes=(), use_refund_coupons: bool = False,
+) -> Checkout:
     checkout = Checkout.objects.create(buyer=buyer, idempotency_key=idempotency_key, created_at=now)
     lines = list(
         CartLine.objects.filter(user=buyer).select_related("variant__product__store").order_by("variant_id")
@@ -247,6 +262,12 @@ def _place(*, buyer, address, idempotency_key: str, now: dt.datetime) -> Checkou
             reason="Order placed",
         )
         order_arm_deadline(order, DeadlineKind.PAYMENT_WINDOW, now)
+    from coupons.services import checkout_discounts_apply
+
+    checkout_discounts_apply(  # CPN-3, CPN-5, CPN-8: discounts and redemptions, or a refusal
+        checkout=checkout, orders=list(checkout.orders.all()), buyer=buyer, now=now,
+        promotion_ids=promotion_ids, codes=codes, use_refund_coupons=use_refund_coupons,
+    )
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     from catalog.services import product_refresh_summary
 
@@ -345,6 +366,10 @@ def order_close(
             kind=kind or close_reason,
         )
         _restock(closed, now)
+        if not closed.paid_at and closed.discount_total_minor:
+            from coupons.services import order_coupons_give_back
+
+            order_coupons_give_back(order=closed, now=now)  # CPN-8: an unpaid order's coupons come back
         refund = refund_order_full(
             order=closed,
             reason=CloseReason(close_reason).label,
@@ -565,14 +590,22 @@ def order_paid(*, order: Order, now: dt.datetime) -> Order:
         )
         from ledger.services import ledger_capture_order
 
+        if paid.discount_total_minor:
+            from coupons.services import order_capture_with_discounts
+
+            order_capture_with_discounts(order=paid, now=now)  # CPN-7: with the platform's share
         ledger_capture_order(order=paid, now=now)  # the money enters the order's escrow (BP-2)
         notices.order_paid(paid, now=now)
         return order_security_review(order=paid, now=now)
 
 
 def coupon_reused_by_buyer(order: Order) -> bool:
-    """ORD-8 (A): the hook the coupons feature fills in; no coupons exist yet."""
-    return False
+    """ORD-8 (A): the order uses a coupon its buyer already used on another paid order."""
+    if not order.discount_total_minor:
+        return False
+    from coupons.services import coupon_reused
+
+    return coupon_reused(order)
 
 
 def order_security_review(*, order: Order, now: dt.datetime) -> Order:

@@ -30,6 +30,7 @@ from core import clock
 from core.countries import country_name, is_country
 from core.errors import DomainError, NotFound
 from core.policy import policy
+from coupons.views_checkout import checkout_coupon_kwargs, checkout_coupons_context
 from orders import selectors, services
 from orders.forms import (
     CancellationRequestForm,
@@ -126,6 +127,7 @@ def _checkout_context(
         "idempotency_key": key or new_idempotency_key(),
         "error": error,
         "problems": problems or [],
+        **checkout_coupons_context(request, preview),  # CPN-5, CPN-6: discounts into the preview's totals
     }
 
 
@@ -167,7 +169,8 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
                 address = address_get(user=request.user, address_id=form.cleaned_data["address"])
             stage = "place"
             checkout = services.checkout_place(
-                buyer=request.user, address=address, idempotency_key=key, now=now
+                buyer=request.user, address=address, idempotency_key=key, now=now,
+                **checkout_coupon_kwargs(request.POST),  # CPN-5: the chosen combination and promo code
             )
     except DomainError as exc:
         status = exc.status if exc.status >= 400 and stage == "place" else 422
@@ -345,6 +348,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(orders, ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
     rows = [(order, selectors.order_countdown(order=order, now=now)) for order in page.object_list]
+    _dispute_badges(rows)  # DSP-6: the dispute badge of each order
     context = {
         "page": page,
         "rows": rows,
@@ -401,7 +405,21 @@ def _order_context(
         "protection_days": policy.protection_after_delivery.days,
         "refund_min_days": policy.refund_arrival_min_days,
         "refund_max_days": policy.refund_arrival_max_days,
+        "dispute_block": _dispute_block(order, now),  # BP-3, HLP-4, WAR-1
     }
+
+
+def _dispute_block(order: Order, now) -> dict:
+    """BP-3 / HLP-4: the order page's dispute block, from the rules that enforce it (disputes app)."""
+    from disputes.views_common import order_dispute_block
+
+    return order_dispute_block(order=order, now=now)
+
+
+def _dispute_badges(rows: list) -> None:
+    from disputes.views_common import dispute_badges_attach
+
+    dispute_badges_attach(orders=[order for order, _countdown in rows])
 
 
 def _paid_with(order: Order) -> list:

@@ -7,8 +7,10 @@ import hashlib
 import secrets
 
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from core.errors import Conflict, DomainError
+from core.money import Money, format_money
 from deadlines.batch import at_batch_end, enqueue
 from deadlines.batch import current as current_batch
 from deadlines.rows import rows_insert_unless_exist
@@ -99,11 +101,15 @@ def _refunds_write(items: list[tuple[Refund, dict, dt.datetime]]) -> None:
 def _refunds_draw_and_queue(items: list[tuple[Refund, dt.datetime]]) -> None:
     """RFD-1: each new refund is drawn from its order's escrow (or refused, which rolls the
     whole transaction back), then its provider call is queued (outbox)."""
-    from ledger.services import ledger_refund
+    from ledger.services import ledger_refunds
     from payments.tasks import refund_execute
 
+    by_time: dict[dt.datetime, list[Refund]] = {}
     for refund, now in items:
-        ledger_refund(refund=refund, now=now)
+        by_time.setdefault(now, []).append(refund)
+    for now, refunds in by_time.items():  # a batch's refunds share their time: one posting of all
+        ledger_refunds(refunds=refunds, now=now)
+    for refund, _ in items:
         enqueue(refund_execute, refund.pk)
 
 
@@ -145,7 +151,8 @@ def refund_order_amount(
             return existing
         refundable = order_refundable_minor(locked)
         if amount_minor > refundable:
-            message = f"At most {refundable} minor units of this order can still be refunded."
+            left = format_money(Money(refundable, locked.currency))
+            message = gettext("At most %(left)s of this order can still be refunded.") % {"left": left}
             raise DomainError(
                 message, code="refund_too_large", fields={"amount_minor": [message]}, status=409
             )
@@ -300,15 +307,20 @@ def balance_key(payment_key: str) -> str:
 
 def balance_spend(*, checkout, currency: str, due_minor: int, payment_key: str, now: dt.datetime):
     """Take up to `due_minor` from the buyer's platform balance in `currency` for the pay
-    attempt `payment_key`, once: the balance account is locked, never goes below zero, and the
-    money moves buyer_balance → provider clearing (the capture then moves the whole order
-    total into escrow as for any payment). Returns the balance Payment, PENDING until the
+    attempt `payment_key`, once: the balance account is locked and never goes below zero.
+
+    The money moves straight from buyer_balance into the escrow of the orders it pays (the
+    checkout's unpaid orders in that currency, in order of their number, each in full before
+    the next — what order_balance_share reads later), one capture transaction per order keyed
+    "balance:<payment key>:order:<order id>"; the order's own capture then takes only the rest
+    from the provider (ledger_capture_order). Returns the balance Payment, PENDING until the
     caller applies it (it covers everything) or the rest of the amount is paid (see
     balance_part_settle), or None when the balance is empty."""
     from django.db import IntegrityError, transaction
 
     from ledger.models import Account, Transaction
-    from ledger.services import account_get, ledger_post
+    from ledger.services import Posting, account_get, ledger_post_many
+    from orders.states import State
     from payments.methods import BALANCE
 
     key = balance_key(payment_key)
@@ -320,12 +332,18 @@ def balance_spend(*, checkout, currency: str, due_minor: int, payment_key: str, 
             "Nothing to pay from the balance.", code="validation_error",
             fields={"amount_minor": ["Give a positive whole number of minor units."]}, status=422,
         )
+    orders = list(
+        checkout.orders.filter(currency=currency, state=State.AWAITING_PAYMENT).order_by("pk")
+    )
     account = account_get(kind=Account.Kind.BUYER_BALANCE, currency=currency, user=checkout.buyer_id, now=now)
-    clearing = account_get(kind=Account.Kind.PROVIDER_CLEARING, currency=currency, now=now)
+    escrows = {
+        order.pk: account_get(kind=Account.Kind.ORDER_ESCROW, currency=currency, order=order, now=now)
+        for order in orders
+    }
     try:
         with transaction.atomic():
             held = Account.objects.select_for_update().get(pk=account.pk).balance_minor
-            spend = min(held, due_minor)
+            spend = min(held, due_minor, sum(o.total_minor for o in orders))
             if spend <= 0:
                 return None
             payment = Payment.objects.create(
@@ -337,13 +355,23 @@ def balance_spend(*, checkout, currency: str, due_minor: int, payment_key: str, 
                 idempotency_key=key,
                 created_at=now,
             )
-            ledger_post(
-                key=f"balance:{key}",
-                kind=Transaction.Kind.ADJUSTMENT,
-                lines=[(account, -spend), (clearing, spend)],
-                memo=f"Balance spent on checkout {checkout.pk}",
-                now=now,
-            )
+            postings, left = [], spend
+            for order in orders:
+                share = min(left, order.total_minor)
+                left -= share
+                if share <= 0:
+                    break
+                escrow = escrows[order.pk]
+                postings.append(Posting(
+                    key=f"balance:{key}:order:{order.pk}",
+                    kind=Transaction.Kind.CAPTURE,
+                    accounts=[account, escrow],
+                    build=lambda _, escrow=escrow, share=share: [(account, -share), (escrow, share)],
+                    now=now,
+                    memo=f"Paid from the buyer's balance for order {order.number}",
+                    order_id=order.pk,
+                ))
+            ledger_post_many(postings)
     except IntegrityError:
         return Payment.objects.get(idempotency_key=key)
     return payment
@@ -351,7 +379,10 @@ def balance_spend(*, checkout, currency: str, due_minor: int, payment_key: str, 
 
 def balance_part_settle(*, payment: Payment, now: dt.datetime) -> Payment | None:
     """The rest of a pay attempt that also spent balance has ended: the balance part succeeds
-    with it, or (declined) is given back to the balance by a reversing entry."""
+    with it, or (declined) is given back to the balance: each order's escrow returns its share
+    by a reversing entry."""
+    from django.db.models import Q
+
     from ledger.models import Transaction
     from ledger.services import ledger_reverse
 
@@ -364,10 +395,14 @@ def balance_part_settle(*, payment: Payment, now: dt.datetime) -> Payment | None
         part.state, part.succeeded_at = Payment.State.SUCCEEDED, now
     elif payment.state == Payment.State.FAILED:
         part.state, part.failure_code = Payment.State.FAILED, payment.failure_code or "payment_failed"
-        spent = Transaction.objects.filter(idempotency_key=f"balance:{part.idempotency_key}").first()
-        if spent is not None:
+        prefix = f"balance:{part.idempotency_key}"
+        spent = Transaction.objects.filter(
+            Q(idempotency_key=prefix) | Q(idempotency_key__startswith=f"{prefix}:order:"),
+            reverses__isnull=True,
+        ).exclude(kind=Transaction.Kind.REVERSAL).order_by("pk")
+        for posted in spent:
             ledger_reverse(
-                transaction=spent, key=f"balance:{part.idempotency_key}:returned", now=now,
+                transaction=posted, key=f"{posted.idempotency_key}:returned", now=now,
                 memo="The rest of the payment failed; the balance is given back",
             )
     else:

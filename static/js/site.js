@@ -21,7 +21,10 @@
     input.addEventListener("input", function () { update(null); });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll('input[type="password"]').forEach(watchPassword);
+    document.querySelectorAll('input[type="password"]').forEach(function (input) {
+      // forms with their own translated warnings (the sign-in form) are wired below
+      if (!input.closest("form[data-password-warnings]")) watchPassword(input);
+    });
     // Variant picker on the product page: show the price and stock of the chosen variant.
     document.querySelectorAll("[data-variant-picker]").forEach(function (select) {
       function show() {
@@ -125,4 +128,35 @@
   }
   document.addEventListener("DOMContentLoaded", function () { tick(); window.setInterval(tick, 1000); });
   document.addEventListener("htmx:afterSwap", tick);
+})();
+
+// ACC-1: the sign-in form warns while Caps Lock is on and when the password starts or ends with a
+// space. The password itself is never changed: it is sent exactly as typed.
+(function () {
+  function wire(form) {
+    var password = form.querySelector("input[type=password]");
+    var caps = form.querySelector("[data-caps-lock-warning]");
+    var space = form.querySelector("[data-password-space-warning]");
+    if (!password) return;
+    var described = [password.getAttribute("aria-describedby"), caps && caps.id, space && space.id]
+      .filter(Boolean).join(" ");
+    password.setAttribute("aria-describedby", described);
+    function checkCaps(event) {
+      if (!caps || !event.getModifierState) return;
+      caps.hidden = !event.getModifierState("CapsLock");
+    }
+    function checkSpaces() {
+      if (!space) return;
+      var value = password.value;
+      space.hidden = !(value.length > 0 && (/^\s/.test(value) || /\s$/.test(value)));
+    }
+    password.addEventListener("keydown", checkCaps);
+    password.addEventListener("keyup", checkCaps);
+    password.addEventListener("input", checkSpaces);
+    password.addEventListener("blur", function () { if (caps) caps.hidden = true; });
+    checkSpaces();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-password-warnings]").forEach(wire);
+  });
 })();

@@ -25,7 +25,7 @@ def test_acc1_login_warns_about_spaces_and_caps_lock_without_trimming(page: Page
     expect(page.get_by_role("alert")).to_contain_text("not correct")
     expect(password).to_have_value("")
     password.fill(PASSWORD)
-    expect(page.get_by_text("starts or ends with a space")).to_have_count(0)
+    expect(page.get_by_text("starts or ends with a space")).to_be_hidden()
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 

@@ -153,7 +153,7 @@ def test_acc1_sign_out_asks_on_get_and_signs_out_on_post(client):
     assert "_auth_user_id" not in client.session
 
 
-@pytest.mark.parametrize("name", ["account_change_password", "account_email"])
+@pytest.mark.parametrize("name", ["account_change_password", "accounts:email_change"])
 def test_other_account_pages_render_in_our_layout_with_labels(client, name):
     client.force_login(UserFactory())
     response = client.get(reverse(name))

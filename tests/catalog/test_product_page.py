@@ -154,7 +154,9 @@ def test_cat_3_store_link_contact_seller_and_promotions(client, shirt):
     assert f'<a href="/s/{shirt.store.slug}/">Yang Stitching</a> · ships from Thailand' in html
     assert f'href="{reverse("catalog:contact_seller", args=[shirt.slug])}"' in html
     assert ">Contact seller</a>" in html
-    assert "Store promotions" in html and "no promotions or coupons at the moment" in html
+    # CPN-4: the store's promotions are filled per person on load (tests/coupons/test_pages_buyer.py)
+    box = f'hx-get="/coupons/store/{shirt.store.slug}/?product={shirt.pk}"'
+    assert "Store promotions" in html and box in html
 
 
 def test_cat_1_images_main_and_thumbnails(client):

@@ -92,6 +92,38 @@ def test_PAY_4_balance_pays_part_and_the_card_the_rest(buyer):
     assert ledger_problems() == []
 
 
+def clearing_of(currency="USD"):
+    account = Account.objects.filter(kind=Account.Kind.PROVIDER_CLEARING, currency=currency).first()
+    return account.balance_minor if account else 0
+
+
+def test_PAY_4_balance_spend_posts_straight_from_the_balance_into_the_orders_escrow(buyer):
+    """The balance part never passes through the provider clearing account: buyer_balance →
+    order_escrow, one capture per order; the provider's capture brings only the rest."""
+    address = AddressFactory(user=buyer, country="US")
+    store = StoreFactory(currency="USD")
+    checkout = place(buyer, address, sellable(store, price=2500), sellable(StoreFactory(currency="USD")),
+                     key="two")
+    first, second = checkout.orders.order_by("pk")
+    credit(buyer, first.total_minor + 700)  # the first order in full, 7.00 of the second
+    checkout_pay(checkout=checkout, token="tok_success", idempotency_key="p", now=NOW, use_balance=True)
+    spent = Transaction.objects.filter(idempotency_key__startswith="balance:p:USD:balance:").order_by("pk")
+    assert [(t.kind, t.order_id) for t in spent] == [("capture", first.pk), ("capture", second.pk)]
+    for posted, share in zip(spent, [first.total_minor, 700], strict=True):
+        lines = sorted(posted.entries.values_list("account__kind", "amount_minor"))
+        assert lines == [("buyer_balance", -share), ("order_escrow", share)]
+    assert not Transaction.objects.filter(idempotency_key=f"capture:order:{first.pk}").exists()
+    card_capture = Transaction.objects.get(idempotency_key=f"capture:order:{second.pk}")
+    assert dict(card_capture.entries.values_list("account__kind", "amount_minor")) == {
+        "provider_clearing": -(second.total_minor - 700), "order_escrow": second.total_minor - 700,
+    }
+    assert clearing_of() == -(second.total_minor - 700)
+    for order in (first, second):
+        assert Account.objects.get(kind="order_escrow", order=order).balance_minor == order.total_minor
+    assert balance_of(buyer) == 0
+    assert ledger_problems() == []
+
+
 def test_PAY_4_a_declined_rest_gives_the_balance_back(buyer):
     checkout = new_checkout(buyer)
     credit(buyer, 1000)
@@ -101,6 +133,9 @@ def test_PAY_4_a_declined_rest_gives_the_balance_back(buyer):
     assert card.state == "failed"
     assert Payment.objects.get(checkout=checkout, method="balance").state == "failed"
     assert balance_of(buyer) == 1000
+    # The escrow gave the balance part back (a reversal); the clearing account never moved.
+    assert Account.objects.get(kind="order_escrow", order=checkout.orders.get()).balance_minor == 0
+    assert clearing_of() == 0
     assert checkout.orders.get().state == State.AWAITING_PAYMENT
     # another try spends it again, once
     checkout_pay(checkout=checkout, token="tok_success", idempotency_key="p2", now=NOW, use_balance=True)

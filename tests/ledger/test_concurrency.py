@@ -1,7 +1,9 @@
 """Concurrency on PostgreSQL (row locks): threads with their own connections.
 
-RULE RFD-1: 100 concurrent 10 % refunds of one order → exactly 10 succeed, the rest get a
-clear error; two concurrent full refunds → one. RULE BP-2: the release deadline racing a
+RULE RFD-1: 100 concurrent 10 % refunds of one order (100 threads, 100 connections, started
+together by a barrier; skipped with the reason when the server cannot take that many
+connections) → exactly 10 succeed, the rest get a clear error; two concurrent full refunds
+→ one. RULE BP-2: the release deadline racing a
 refund → exactly one wins and the ledger balances. RULE PAY-5: the same capture delivered
 three times at once (a provider webhook) → one transaction.
 """
@@ -27,8 +29,21 @@ from tests.ledger.conftest import T0, Shop, place_and_pay
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 SECOND = dt.timedelta(seconds=1)
-# Connections are shared with other test runs on the server: 100 refunds go through 20 threads.
 THREADS = 20
+REFUNDS = 100  # all at once: one thread and one database connection each
+SPARE = 5  # connections left for the test itself and anything else on the server
+
+
+def connections_free() -> int:
+    """How many more connections the PostgreSQL server accepts right now (not counting the
+    ones it keeps for superusers)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        )
+        return cursor.fetchone()[0]
 
 
 @pytest.fixture(autouse=True)
@@ -62,9 +77,15 @@ def refund_call(order, amount, key):
 
 
 def test_RFD_1_100_concurrent_10_percent_refunds_exactly_10_succeed():
+    free = connections_free()
+    if free < REFUNDS + SPARE:
+        pytest.skip(
+            f"100 refunds at once need {REFUNDS + SPARE} free PostgreSQL connections; this server "
+            f"accepts {free} more. Raise max_connections (.ci/run sets it to 300)."
+        )
     order = Shop().paid_order()
     tenth = order.total_minor // 10
-    outcomes = run_all([refund_call(order, tenth, f"r{i}") for i in range(100)])
+    outcomes = run_all([refund_call(order, tenth, f"r{i}") for i in range(REFUNDS)], threads=REFUNDS)
     assert outcomes.count("ok") == 10
     assert set(outcomes) - {"ok"} <= {"refund_too_large", "refund_exceeds_escrow"}
     assert Refund.objects.filter(order=order).count() == 10

@@ -423,6 +423,7 @@ def test_HLP_4_an_unpaid_order_shows_its_payment_window_and_why_each_other_actio
     assert actions["request_extension"]["rule"] == "BP-4"
     assert body["totals"] == {"items": {"amount": 2500, "currency": "USD"},
                               "shipping": {"amount": 500, "currency": "USD"},
+                              "discount": {"amount": 0, "currency": "USD"},  # CPN-5
                               "total": {"amount": 3000, "currency": "USD"}}
     assert body["address"]["full_name"] == "Mai Vang"
     assert body["lines"][0]["unit_price"] == {"amount": 2500, "currency": "USD"}

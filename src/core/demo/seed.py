@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Address, User
 from accounts.services import address_create, user_register, user_update_profile
@@ -79,6 +80,10 @@ def demo_seed(
         made = _products(specs[: len(curated)], stores, categories, result)
         made |= _bulk_products(specs[len(curated) :], stores, categories, result)
         _buyer_extras(people[content.BUYER.email], made, result)
+        from helpcenter.loader import help_load  # HLP-1, HLP-3: the shipped help articles and customs data
+
+        loaded = help_load(now=timezone.now())
+        result.created.update({f"help_{kind}": n for kind, n in loaded.created.items()})
     log(f"Rows created: {_summary(result.created)}")
     if images:
         _images(specs, made, result, log)
