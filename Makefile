@@ -8,7 +8,8 @@ PORT ?= 8000
 # The demo clock lets staff move the site's time forward to watch deadlines fire (`make run` only).
 DEMO_CLOCK ?= true
 
-.PHONY: run test lint check ci bench-pages bench-deadlines bench-checkout install install-dev migrate seed clean
+.PHONY: run test lint check ci bench-pages bench-deadlines bench-checkout install install-dev migrate seed clean \
+	translations messages i18n-check
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-migrate: install
+## make translations: compile locale/*/LC_MESSAGES/django.po to .mo (Babel; also done by run and test)
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+locale/%.mo: locale/%.po | $(VENV)/.installed
+	$(PY) manage.py compile_translations
+translations: $(MO_FILES)
+
+## make messages: refresh the catalogues from the code and templates (needs GNU gettext's xgettext)
+messages: install
+	$(PY) manage.py makemessages -l fr -l es -l ru -l pt --no-location --no-obsolete \
+		-i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*"
+
+## make i18n-check: fail listing every untranslated or fuzzy interface string (CI runs it)
+i18n-check: install
+	bash .ci/i18n-check
+
+migrate: install translations
 	$(PY) manage.py migrate --no-input
 
 ## make seed: the demo data (idempotent); SEED_ARGS="--products 1000 --no-images" for more
@@ -37,7 +53,7 @@ run: seed
 	DEMO_CLOCK=$(DEMO_CLOCK) $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite (on SQLite, or on the database in DATABASE_URL)
-test: install-dev
+test: install-dev translations
 	$(PY) -m pytest -q --durations=10 $(PYTEST_ARGS)
 
 lint: install-dev

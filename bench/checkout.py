@@ -138,38 +138,110 @@ def build_shop(clients: int, coupons: bool = True) -> None:
 
 def client_main(index: int, duration: float, discounts: int = 2) -> None:
     """One client: cart → checkout_place → checkout_pay in a loop; prints `orders=<n> seconds=<s>`."""
+    from django.db.models import Count
+
     from accounts.models import Address, User
     from cart.services import cart_add
     from catalog.models import Variant
-    from coupons.models import OrderDiscount
+    from orders.models import Order
     from orders.services import checkout_pay, checkout_place
+    from orders.states import State
     from payments.providers.simulated import SUCCESS_TOKEN
 
     buyer = User.objects.get(email=f"buyer{index}@bench.test")
     address = Address.objects.get(user=buyer)
     variants = list(Variant.objects.filter(product__store__name=f"Bench store {index}").order_by("pk"))
-    counted, n, started = 0, 0, time.perf_counter()
+    n, started = 0, time.perf_counter()
     measure_from = started + WARMUP
-    measured_at = None
+    measured_at, first_key = None, None
     while True:
         now_perf = time.perf_counter()
         if measured_at is None and now_perf >= measure_from:
-            measured_at, counted = now_perf, 0
+            measured_at, first_key = now_perf, n + 1
         if measured_at is not None and now_perf - measured_at >= duration:
             break
         n += 1
         now = dt.datetime.now(dt.UTC)
         cart_add(user=buyer, variant=variants[n % len(variants)], quantity=1)
         checkout = checkout_place(buyer=buyer, address=address, idempotency_key=f"b{index}-{n}", now=now)
-        payments = checkout_pay(
-            checkout=checkout, token=SUCCESS_TOKEN, idempotency_key=f"p{index}-{n}", now=now
-        )
-        if all(p.state == "succeeded" for p in payments):
-            order = checkout.orders.get()
-            if OrderDiscount.objects.filter(order=order).count() == discounts:
-                counted += 1
+        checkout_pay(checkout=checkout, token=SUCCESS_TOKEN, idempotency_key=f"p{index}-{n}", now=now)
     elapsed = time.perf_counter() - measured_at
+    # Counted after the clock stops, in one query: the measured checkouts' orders that are paid
+    # (awaiting shipment: not closed by the ORD-8 review) with exactly `discounts` discounts.
+    measured = [f"b{index}-{k}" for k in range(first_key, n + 1)]
+    counted = (
+        Order.objects.filter(
+            checkout__buyer=buyer, checkout__idempotency_key__in=measured, state=State.AWAITING_SHIPMENT
+        )
+        .annotate(n_discounts=Count("discounts", distinct=True))
+        .filter(n_discounts=discounts)
+        .count()
+    )
     print(f"orders={counted} seconds={elapsed:.3f}", flush=True)
+
+
+def profile_main(orders: int) -> None:
+    """One client, in-process: the SQL of one warm checkout + payment, then a cProfile of `orders`."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+
+    from accounts.models import Address, User
+    from cart.services import cart_add
+    from catalog.models import Variant
+    from orders.services import checkout_pay, checkout_place
+    from payments.providers.simulated import SUCCESS_TOKEN
+
+    buyer = User.objects.get(email="buyer0@bench.test")
+    address = Address.objects.get(user=buyer)
+    variants = list(Variant.objects.filter(product__store__name="Bench store 0").order_by("pk"))
+    n = 0
+
+    def one(statements: list | None = None) -> None:
+        nonlocal n
+        n += 1
+        now = dt.datetime.now(dt.UTC)
+        phase = ["cart"]
+
+        def wrapper(execute, sql, params, many, context):
+            if statements is not None:
+                statements.append((phase[0], sql))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(wrapper):
+            cart_add(user=buyer, variant=variants[n % len(variants)], quantity=1)
+            phase[0] = "place"
+            checkout = checkout_place(buyer=buyer, address=address, idempotency_key=f"prof-{n}", now=now)
+            phase[0] = "pay"
+            checkout_pay(checkout=checkout, token=SUCCESS_TOKEN, idempotency_key=f"pp-{n}", now=now)
+
+    for _ in range(5):
+        one()
+    statements: list = []
+    one(statements)
+    counts: dict[str, int] = {}
+    for i, (phase, sql) in enumerate(statements, 1):
+        counts[phase] = counts.get(phase, 0) + 1
+        print(f"{i:3d} {phase:5s} {sql[:230]}")
+    locking = [sql for _, sql in statements if " FOR UPDATE" in sql or sql.startswith("UPDATE")]
+    print(f"statements: {counts} total={len(statements)}; locking statements: {len(locking)}")
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(orders):
+        one()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{orders} orders: {1000 * wall / orders:.1f} ms each, of which {1000 * cpu / orders:.1f} ms "
+          "of this process's CPU (Python)")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(orders):
+        one()
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    print(f"{orders} orders in {elapsed:.2f} s under cProfile ({1000 * elapsed / orders:.1f} ms each)")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 def run_clients(env: dict[str, str], clients: int, duration: float, coupons: bool = True) -> float:
@@ -230,6 +302,10 @@ def main() -> None:
         default=os.environ.get("COUPONS", "1") != "0",
         help="--no-coupons (COUPONS=0) measures the same checkout without coupons, for comparison",
     )
+    parser.add_argument(
+        "--profile", type=int, metavar="N",
+        help="one client in-process: print the SQL of one checkout + payment and a cProfile of N orders",
+    )
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client is not None:
@@ -260,6 +336,10 @@ def main() -> None:
         configure_django(env)
         build_shop(args.clients, coupons=args.coupons)
         from django.db import connections
+
+        if args.profile:
+            profile_main(args.profile)
+            return
 
         connections.close_all()
         log(f"{args.clients} clients for {args.duration:.0f} s (after a {WARMUP:.0f} s warm-up)")

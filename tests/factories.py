@@ -32,6 +32,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            # ACC-1: email verification is mandatory; factory people have confirmed their address.
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.update_or_create(
+                user=obj, email=obj.email, defaults={"primary": True, "verified": True})
 
 
 class AddressFactory(factory.django.DjangoModelFactory):

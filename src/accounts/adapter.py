@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from core.policy import policy
 
@@ -30,9 +31,17 @@ class AccountAdapter(DefaultAccountAdapter):
         limit = User._meta.get_field("email").max_length
         if len(email) > limit:
             raise ValidationError(
-                f"This email address is too long: at most {limit} characters.", code="max_length"
+                _("This email address is too long: at most %(limit)s characters.") % {
+                    "limit": limit}, code="max_length"
             )
         return super().clean_email(email)
+
+    def get_client_ip(self, request) -> str:
+        """allauth's own rate limits count the same client address as django-axes and the risk check
+        (settings CLIENT_IP_HEADER / TRUSTED_PROXY_COUNT behind reverse proxies)."""
+        from accounts.axes_policy import client_ip
+
+        return client_ip(request) or super().get_client_ip(request)
 
     def get_login_redirect_url(self, request) -> str:
         """A held sign-in (ACC-5) lands on the regain access page."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
@@ -44,6 +45,7 @@ class TokenIn(StrictIn):
 class TokenOut(Schema):
     token: str
     token_type: str = "Bearer"
+    held: bool = False  # ACC-5: a risky sign-in; money actions wait for the regain-access SMS code
 
 
 class MeOut(Schema):
@@ -110,38 +112,48 @@ class AddressOut(Schema):
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    from accounts.axes_policy import client_ip
+
+    return client_ip(request) or "unknown"
 
 
 # --- authentication -------------------------------------------------------------
 
 
-@router.post("/auth/register", auth=None, response={201: MeOut, 422: ErrorOut},
-             summary="Create an account (ACC-1)")
+class RegisteredOut(Schema):
+    email: str
+    detail: str
+
+
+@router.post("/auth/register", auth=None, response={202: RegisteredOut, 422: ErrorOut},
+             summary=_("Create an account; the email must then be confirmed (ACC-1)"))
 def register(request: HttpRequest, payload: RegisterIn):
-    user = services.user_register(
-        email=payload.email, password=payload.password, newsletter_opt_in=payload.newsletter_opt_in
-    )
-    return Status(201, user)
-
-
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut,
-                                                   429: ErrorOut},
-             summary="Exchange email and password for a bearer token")
-def token_create(request: HttpRequest, payload: TokenIn):
-    _token, key = services.api_token_issue(
+    """The same answer whether or not the email is registered: a link or a note goes to that address."""
+    email = services.user_sign_up(
         request=request, email=payload.email, password=payload.password,
-        ip=_client_ip(request), name=payload.name,
+        newsletter_opt_in=payload.newsletter_opt_in,
     )
-    return Status(200, {"token": key, "token_type": "Bearer"})
+    return Status(202, {"email": email, "detail": _(
+        "We have sent an email to this address. Follow the link in it to confirm the address, "
+        "then sign in.")})
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 403: ErrorOut,
+                                                   422: ErrorOut, 429: ErrorOut},
+             summary=_("Exchange email and password for a bearer token"))
+def token_create(request: HttpRequest, payload: TokenIn):
+    _token, key, held = services.api_token_issue(
+        request=request, email=payload.email, password=payload.password, name=payload.name,
+    )
+    return Status(200, {"token": key, "token_type": "Bearer", "held": held})
 
 
 @router.delete("/auth/token", response={204: None, 400: ErrorOut},
-               summary="Revoke the bearer token of this request")
+               summary=_("Revoke the bearer token of this request"))
 def token_revoke(request: HttpRequest):
     token = getattr(request, "api_token", None)
     if token is None:
-        raise DomainError("This request was not made with a bearer token.", code="no_token")
+        raise DomainError(_("This request was not made with a bearer token."), code="no_token")
     services.api_token_revoke(token=token)
     return Status(204, None)
 
@@ -149,13 +161,13 @@ def token_revoke(request: HttpRequest):
 # --- profile --------------------------------------------------------------------
 
 
-@router.get("/me", response=MeOut, summary="The signed-in person")
+@router.get("/me", response=MeOut, summary=_("The signed-in person"))
 def me(request: HttpRequest):
     return request.user
 
 
 @router.patch("/me", response={200: MeOut, 422: ErrorOut},
-              summary="Change name or newsletter preference")
+              summary=_("Change name or newsletter preference"))
 def me_update(request: HttpRequest, payload: MePatch):
     user: User = request.user
     changes = payload.dict(exclude_unset=True)
@@ -167,13 +179,13 @@ def me_update(request: HttpRequest, payload: MePatch):
 # --- address book (ACC-7) -------------------------------------------------------
 
 
-@router.get("/addresses", response=list[AddressOut], summary="The address book")
+@router.get("/addresses", response=list[AddressOut], summary=_("The address book"))
 @paginate(PagePagination)
 def address_list(request: HttpRequest):
     return selectors.address_list(user=request.user)
 
 
-@router.post("/addresses", response={201: AddressOut, 422: ErrorOut}, summary="Add an address")
+@router.post("/addresses", response={201: AddressOut, 422: ErrorOut}, summary=_("Add an address"))
 def address_create(request: HttpRequest, payload: AddressIn):
     data = payload.dict()
     make_default = data.pop("is_default")
@@ -182,14 +194,14 @@ def address_create(request: HttpRequest, payload: AddressIn):
 
 
 @router.get("/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut},
-            summary="One address")
+            summary=_("One address"))
 def address_detail(request: HttpRequest, address_id: int):
     return Status(200, selectors.address_get(user=request.user, address_id=address_id))
 
 
 @router.patch("/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut,
                                                         422: ErrorOut},
-              summary="Change an address")
+              summary=_("Change an address"))
 def address_update(request: HttpRequest, address_id: int, payload: AddressPatch):
     address = services.address_update(
         user=request.user, address_id=address_id, changes=payload.dict(exclude_unset=True)
@@ -198,14 +210,14 @@ def address_update(request: HttpRequest, address_id: int, payload: AddressPatch)
 
 
 @router.delete("/addresses/{address_id}", response={204: None, 404: ErrorOut},
-               summary="Remove an address")
+               summary=_("Remove an address"))
 def address_delete(request: HttpRequest, address_id: int):
     services.address_delete(user=request.user, address_id=address_id)
     return Status(204, None)
 
 
 @router.post("/addresses/{address_id}/default", response={200: AddressOut, 404: ErrorOut},
-             summary="Make an address the default")
+             summary=_("Make an address the default"))
 def address_default(request: HttpRequest, address_id: int):
     return Status(200, services.address_set_default(user=request.user, address_id=address_id))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Schema, Status
 
 from accounts import email_change as ec
@@ -82,27 +83,27 @@ def _out(request: HttpRequest, run: EmailChange | None) -> dict:
 
 
 @router.get("/account/email-change", response={200: EmailChangeOut, **ERRORS},
-            summary="Where my email change is (ACC-3)")
+            summary=_("Where my email change is (ACC-3)"))
 def email_change_status(request: HttpRequest):
     return Status(200, _out(request, ec.email_change_current(user=request.user)))
 
 
 @router.post("/account/email-change/start", response={200: EmailChangeOut, **ERRORS},
-             summary="Step 1: send a code to my current address (ACC-3)")
+             summary=_("Step 1: send a code to my current address (ACC-3)"))
 def email_change_start(request: HttpRequest):
     hold_check(request)
     return Status(200, _out(request, ec.email_change_start(user=request.user, now=now())))
 
 
 @router.post("/account/email-change/resend", response={200: EmailChangeOut, **ERRORS},
-             summary="Send a new code for the current step (ACC-3)")
+             summary=_("Send a new code for the current step (ACC-3)"))
 def email_change_resend(request: HttpRequest):
     hold_check(request)
     return Status(200, _out(request, ec.email_change_resend(user=request.user, now=now())))
 
 
 @router.post("/account/email-change/confirm-current", response={200: EmailChangeOut, **ERRORS},
-             summary="Step 2: the code from my current address (ACC-3)")
+             summary=_("Step 2: the code from my current address (ACC-3)"))
 def email_change_confirm_current(request: HttpRequest, payload: CodeIn):
     hold_check(request)
     run = ec.email_change_confirm_current(user=request.user, code=payload.code, now=now())
@@ -110,7 +111,7 @@ def email_change_confirm_current(request: HttpRequest, payload: CodeIn):
 
 
 @router.post("/account/email-change/new", response={200: EmailChangeOut, **ERRORS},
-             summary="Steps 3-4: the new address; a code is sent there (ACC-3)")
+             summary=_("Steps 3-4: the new address; a code is sent there (ACC-3)"))
 def email_change_new(request: HttpRequest, payload: NewEmailIn):
     hold_check(request)
     run = ec.email_change_set_new(user=request.user, new_email=payload.new_email, now=now())
@@ -118,7 +119,7 @@ def email_change_new(request: HttpRequest, payload: NewEmailIn):
 
 
 @router.post("/account/email-change/confirm-new", response={200: EmailChangeOut, **ERRORS},
-             summary="Steps 5-6: the code from the new address; the email changes (ACC-3)")
+             summary=_("Steps 5-6: the code from the new address; the email changes (ACC-3)"))
 def email_change_confirm_new(request: HttpRequest, payload: CodeIn):
     hold_check(request)
     run = ec.email_change_confirm_new(user=request.user, code=payload.code, now=now())
@@ -126,9 +127,9 @@ def email_change_confirm_new(request: HttpRequest, payload: CodeIn):
 
 
 @router.post("/account/sessions/sign-out-others", response={204: None, **ERRORS},
-             summary="End every other session of my account (ACC-3)")
+             summary=_("End every other session of my account (ACC-3)"))
 def sessions_sign_out_others(request: HttpRequest):
-    user = ec.user_sign_out_other_sessions(user=request.user)
+    user = ec.user_sign_out_other_sessions(user=request.user, keep_token=getattr(request, "api_token", None))
     if hasattr(request, "session") and getattr(request, "api_token", None) is None:
         update_session_auth_hash(request, user)
     return Status(204, None)
@@ -141,12 +142,12 @@ def _hold_for(request: HttpRequest) -> SignInHold:
     else:
         hold = SignInHold.objects.filter(user=request.user, released_at__isnull=True).order_by("-pk").first()
     if hold is None:
-        raise Conflict("Nothing is paused on this sign-in.", code="not_held")
+        raise Conflict(_("Nothing is paused on this sign-in."), code="not_held")
     return hold
 
 
 @router.get("/account/regain-access", response={200: HoldOut, **ERRORS},
-            summary="Whether this sign-in is held (ACC-5)")
+            summary=_("Whether this sign-in is held (ACC-5)"))
 def regain_access_status(request: HttpRequest):
     from accounts.guards import request_is_held
 
@@ -154,7 +155,7 @@ def regain_access_status(request: HttpRequest):
 
 
 @router.post("/account/regain-access/code", response={200: SentOut, **ERRORS},
-             summary="Text a code to my phone to lift the hold (ACC-5)")
+             summary=_("Text a code to my phone to lift the hold (ACC-5)"))
 def regain_access_code(request: HttpRequest, payload: PhoneIn):
     hold = _hold_for(request)
     masked = risk.regain_access_send_code(user=request.user, hold=hold, phone=payload.phone, now=now())
@@ -162,7 +163,7 @@ def regain_access_code(request: HttpRequest, payload: PhoneIn):
 
 
 @router.post("/account/regain-access/verify", response={200: HoldOut, **ERRORS},
-             summary="The SMS code: the hold is lifted (ACC-5)")
+             summary=_("The SMS code: the hold is lifted (ACC-5)"))
 def regain_access_verify(request: HttpRequest, payload: CodeIn):
     hold = _hold_for(request)
     risk.regain_access_verify(user=request.user, hold=hold, code=payload.code, now=now())
@@ -172,7 +173,7 @@ def regain_access_verify(request: HttpRequest, payload: CodeIn):
 
 
 @router.post("/auth/find-account", auth=None, response={200: LoginOut, **ERRORS},
-             summary="The masked sign-in email of an order's buyer, by name and postal code (ACC-6)")
+             summary=_("The masked sign-in email of an order's buyer, by name and postal code (ACC-6)"))
 def find_account(request: HttpRequest, payload: OrderAccountIn):
     login = order_lookup.order_account_find(
         number=payload.number, name=payload.name, postcode=payload.postcode, ip=_client_ip(request))
@@ -180,14 +181,14 @@ def find_account(request: HttpRequest, payload: OrderAccountIn):
 
 
 @router.post("/auth/find-account/code", auth=None, response={200: SentOut, **ERRORS},
-             summary="Text a code to the phone on the order (ACC-6)")
+             summary=_("Text a code to the phone on the order (ACC-6)"))
 def find_account_code(request: HttpRequest, payload: OrderCodeIn):
     masked = order_lookup.order_lookup_send_code(number=payload.number, ip=_client_ip(request), now=now())
     return Status(200, {"sent_to": masked})
 
 
 @router.post("/auth/find-account/verify", auth=None, response={200: LoginOut, **ERRORS},
-             summary="The masked sign-in email of an order's buyer, by the SMS code (ACC-6)")
+             summary=_("The masked sign-in email of an order's buyer, by the SMS code (ACC-6)"))
 def find_account_verify(request: HttpRequest, payload: OrderCodeCheckIn):
     login = order_lookup.order_account_find_by_code(
         number=payload.number, code=payload.code, ip=_client_ip(request), now=now())

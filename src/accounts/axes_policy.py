@@ -9,11 +9,38 @@ accounts from the same address still sign in until the address's own limit.
 
 from __future__ import annotations
 
+import ipaddress
+
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
+from django.conf import settings
 from django.db.models import Sum
 
 from core.policy import policy
+
+
+def client_ip(request) -> str:
+    """The client's address, the one every limit and risk check counts (AXES_CLIENT_IP_CALLABLE).
+
+    Without settings.CLIENT_IP_HEADER it is REMOTE_ADDR. Behind reverse proxies, set
+    CLIENT_IP_HEADER (e.g. "HTTP_X_FORWARDED_FOR") and TRUSTED_PROXY_COUNT, the number of
+    proxies of ours that append to that header: the address the outermost of them saw is
+    taken, counted from the right, so a client cannot choose its address by sending the
+    header itself. An unusable header falls back to REMOTE_ADDR.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    header = str(getattr(settings, "CLIENT_IP_HEADER", "") or "").strip()
+    if header and not header.startswith("HTTP_"):  # "X-Forwarded-For" as written on the wire
+        header = "HTTP_" + header.upper().replace("-", "_")
+    if header:
+        hops = [hop.strip() for hop in str(request.META.get(header, "")).split(",") if hop.strip()]
+        count = max(1, int(getattr(settings, "TRUSTED_PROXY_COUNT", 1)))
+        if len(hops) >= count:
+            try:
+                return str(ipaddress.ip_address(hops[-count]))
+            except ValueError:
+                pass
+    return remote
 
 
 def failure_limit(request, credentials) -> int:
@@ -59,3 +86,15 @@ class AxesBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The answer to a locked-out sign-in: the API's one error shape, or the page (status 429)."""
+    from django.http import JsonResponse
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    message = _("Too many failed sign-ins. Wait a while and try again, or choose a new password.")
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"code": "rate_limited", "message": message, "fields": {}}, status=429)
+    return render(request, "accounts/locked_out.html", {"message": message}, status=429)

@@ -22,3 +22,21 @@ def password_reset_timeout_matches_policy(app_configs=None, **kwargs) -> list[Er
             )
         ]
     return []
+
+
+@register(Tags.security)
+def signup_cannot_enumerate(app_configs=None, **kwargs) -> list[Error]:
+    """ACC-1: sign-up tells nobody whether an email is registered only with mandatory verification
+    and allauth's enumeration prevention on."""
+    verification = str(getattr(settings, "ACCOUNT_EMAIL_VERIFICATION", "")).lower()
+    if verification != "mandatory" or getattr(settings, "ACCOUNT_PREVENT_ENUMERATION", True) is not True:
+        return [
+            Error(
+                f"ACCOUNT_EMAIL_VERIFICATION is {verification!r} and ACCOUNT_PREVENT_ENUMERATION is "
+                f"{getattr(settings, 'ACCOUNT_PREVENT_ENUMERATION', True)!r}: sign-up would tell whether an "
+                "email is registered.",
+                hint='Keep ACCOUNT_EMAIL_VERIFICATION = "mandatory" and ACCOUNT_PREVENT_ENUMERATION = True.',
+                id="accounts.E002",
+            )
+        ]
+    return []

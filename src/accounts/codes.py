@@ -41,8 +41,17 @@ def code_issue(
 ) -> VerificationCode:
     """Create a code and enqueue its sending (same transaction); earlier live codes of the purpose die."""
     from accounts.tasks import code_send
+    from core.policy import policy
 
     with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one sender at a time per person
+        recent = VerificationCode.objects.filter(
+            user=user, purpose=purpose, created_at__gt=now - policy.codes_window).count()
+        if recent >= policy.codes_per_window:
+            raise DomainError(
+                _("We have sent too many codes for this already. Please wait a while before asking again."),
+                code="too_many_codes", status=429,
+            )
         VerificationCode.objects.filter(
             user=user, purpose=purpose, used_at__isnull=True, revoked_at__isnull=True,
         ).update(revoked_at=now)

@@ -165,14 +165,18 @@ def email_change_cancel(*, user: User, now: dt.datetime) -> None:
 
 
 @transaction.atomic
-def user_sign_out_other_sessions(*, user: User) -> User:
+def user_sign_out_other_sessions(*, user: User, keep_token=None) -> User:
     """End every other session of the person at its next request (ACC-3's offer after the change).
 
-    The caller keeps its own session with django.contrib.auth.update_session_auth_hash.
+    API bearer tokens are sign-ins too: all of them are revoked but `keep_token`, the one of an
+    API caller. A page caller keeps its own session with django.contrib.auth.update_session_auth_hash.
     """
+    from accounts.models import ApiToken
+
     locked = User.objects.select_for_update().get(pk=user.pk)
     locked.sessions_epoch += 1
     locked.save(update_fields=["sessions_epoch"])
+    ApiToken.objects.filter(user=locked).exclude(pk=getattr(keep_token, "pk", None)).delete()
     user.sessions_epoch = locked.sessions_epoch
     return user
 

@@ -1,6 +1,7 @@
 """Forms of the account pages. They only parse input; accounts.services checks it (ACC-7)."""
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Address, User
 from core.countries import country_choices
@@ -12,7 +13,7 @@ class SignupExtraForm(forms.Form):
     newsletter_opt_in = forms.BooleanField(
         required=False,
         initial=False,
-        label="Yes, send me news about new makers, gift ideas and offers from Hmong Artisans.",
+        label=gettext_lazy("Yes, send me news about new makers, gift ideas and offers from Hmong Artisans."),
     )
 
     def signup(self, request, user) -> None:
@@ -40,24 +41,25 @@ class ProfileForm(forms.Form):
     last_name = _text_input(User, "last_name", required=False, autocomplete="family-name")
     newsletter_opt_in = forms.BooleanField(
         required=False,
-        label="Send me news about new makers, gift ideas and offers by email.",
+        label=gettext_lazy("Send me news about new makers, gift ideas and offers by email."),
     )
 
 
 class AddressForm(forms.Form):
     first_name = _text_input(Address, "first_name", required=True, autocomplete="given-name")
     last_name = _text_input(Address, "last_name", required=True, autocomplete="family-name",
-                            help_text="Orders are shipped to a complete name: first and last.")
+                            help_text=gettext_lazy("Orders are shipped to a complete name: first and last."))
     line1 = _text_input(Address, "line1", required=True, autocomplete="address-line1",
-                        label="Street address")
+                        label=gettext_lazy("Street address"))
     line2 = _text_input(Address, "line2", required=False, autocomplete="address-line2",
-                        label="Apartment, suite, building (optional)")
+                        label=gettext_lazy("Apartment, suite, building (optional)"))
     city = _text_input(Address, "city", required=True, autocomplete="address-level2")
     region = _text_input(Address, "region", required=False, autocomplete="address-level1",
-                         label="State, province or region")
+                         label=gettext_lazy("State, province or region"))
     postal_code = _text_input(Address, "postal_code", required=False, autocomplete="postal-code",
-                              label="Postal code",
-                              help_text="Required for most countries, e.g. the ZIP code in the US.")
+                              label=gettext_lazy("Postal code"),
+                              help_text=gettext_lazy(
+                                  "Required for most countries, e.g. the ZIP code in the US."))
     country = forms.CharField(
         required=False,
         widget=forms.Select(
@@ -66,9 +68,10 @@ class AddressForm(forms.Form):
         ),
     )
     phone = _text_input(Address, "phone", required=True, autocomplete="tel", input_type="tel",
-                        label="Phone number",
-                        help_text="For the carrier: 6 to 20 digits, + and spaces allowed.")
-    make_default = forms.BooleanField(required=False, label="Use as my default shipping address")
+                        label=gettext_lazy("Phone number"),
+                        help_text=gettext_lazy("For the carrier: 6 to 20 digits, + and spaces allowed."))
+    make_default = forms.BooleanField(required=False, label=gettext_lazy(
+        "Use as my default shipping address"))
 
     def address_data(self) -> dict:
         data = dict(self.cleaned_data)

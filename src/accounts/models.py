@@ -6,6 +6,7 @@ import secrets
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy
 
 from core.countries import country_choices
 
@@ -38,11 +39,12 @@ class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
     newsletter_opt_in = models.BooleanField(
-        default=False, help_text="Asked at sign-up; unticked unless the person ticks it (ACC-1)."
+        default=False, help_text=gettext_lazy(
+            "Asked at sign-up; unticked unless the person ticks it (ACC-1).")
     )
 
     sessions_epoch = models.PositiveIntegerField(
-        default=0, help_text="Raised to sign the person out everywhere else (ACC-3)."
+        default=0, help_text=gettext_lazy("Raised to sign the person out everywhere else (ACC-3).")
     )
 
     USERNAME_FIELD = "email"
@@ -114,7 +116,8 @@ class ApiToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, default="API client")
     key_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8, help_text="First characters, to recognise the token.")
+    prefix = models.CharField(max_length=8, help_text=gettext_lazy(
+        "First characters, to recognise the token."))
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
@@ -146,10 +149,10 @@ class VerificationCode(models.Model):
     """
 
     class Purpose(models.TextChoices):
-        EMAIL_CURRENT = "email_current", "email change: current address"
-        EMAIL_NEW = "email_new", "email change: new address"
-        REGAIN_ACCESS = "regain_access", "regain access (SMS)"
-        ORDER_LOOKUP = "order_lookup", "find the account of an order (SMS)"
+        EMAIL_CURRENT = "email_current", gettext_lazy("email change: current address")
+        EMAIL_NEW = "email_new", gettext_lazy("email change: new address")
+        REGAIN_ACCESS = "regain_access", gettext_lazy("regain access (SMS)")
+        ORDER_LOOKUP = "order_lookup", gettext_lazy("find the account of an order (SMS)")
 
     class Channel(models.TextChoices):
         EMAIL = "email"
@@ -158,8 +161,10 @@ class VerificationCode(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_codes")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     channel = models.CharField(max_length=5, choices=Channel.choices)
-    destination = models.CharField(max_length=254, help_text="The address or phone the code went to.")
-    context = models.CharField(max_length=40, blank=True, help_text="e.g. the order number (ACC-6).")
+    destination = models.CharField(max_length=254, help_text=gettext_lazy(
+        "The address or phone the code went to."))
+    context = models.CharField(max_length=40, blank=True, help_text=gettext_lazy(
+        "e.g. the order number (ACC-6)."))
     salt = models.CharField(max_length=32)
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField()
@@ -181,10 +186,10 @@ class EmailChange(models.Model):
     """One run of the six-step email change (ACC-3)."""
 
     class Step(models.TextChoices):
-        CURRENT_CODE_SENT = "current_code_sent", "code sent to the current address"
-        CURRENT_VERIFIED = "current_verified", "current address verified"
-        NEW_CODE_SENT = "new_code_sent", "code sent to the new address"
-        DONE = "done", "email changed"
+        CURRENT_CODE_SENT = "current_code_sent", gettext_lazy("code sent to the current address")
+        CURRENT_VERIFIED = "current_verified", gettext_lazy("current address verified")
+        NEW_CODE_SENT = "new_code_sent", gettext_lazy("code sent to the new address")
+        DONE = "done", gettext_lazy("email changed")
         CANCELLED = "cancelled", "cancelled"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")

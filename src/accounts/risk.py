@@ -166,19 +166,30 @@ def regain_access_verify(*, user: User, hold: SignInHold, code: Any, now: dt.dat
     return locked
 
 
-def on_user_logged_in(sender, request=None, user=None, **kwargs) -> None:
-    """django.contrib.auth's user_logged_in: assess the sign-in; a risky one marks the session held."""
+def request_device_id(request) -> str:
+    """The device cookie of the request, or a new id (HeldSignInGuard sets it on the response)."""
     import secrets
 
-    from core.clock import now
-
-    if request is None or user is None or not hasattr(request, "session"):
-        return
     device_id = request.COOKIES.get(DEVICE_COOKIE, "")
     if not device_id or len(device_id) > 64 or not device_id.replace("-", "").replace("_", "").isalnum():
         device_id = secrets.token_urlsafe(24)
-        request.acc5_new_device_id = device_id  # HeldSignInGuard sets the cookie on the response
-    event = sign_in_assess(user=user, ip=request.META.get("REMOTE_ADDR", ""), device_id=device_id, now=now())
+        request.acc5_new_device_id = device_id
+    return device_id
+
+
+def sign_in_assess_request(*, request, user: User) -> SignInEvent:
+    """Assess a successful sign-in (form, social or API token) from what the request tells."""
+    from accounts.axes_policy import client_ip
+    from core.clock import now
+
+    return sign_in_assess(user=user, ip=client_ip(request), device_id=request_device_id(request), now=now())
+
+
+def on_user_logged_in(sender, request=None, user=None, **kwargs) -> None:
+    """django.contrib.auth's user_logged_in: assess the sign-in; a risky one marks the session held."""
+    if request is None or user is None or not hasattr(request, "session"):
+        return
+    event = sign_in_assess_request(request=request, user=user)
     if event.risky:
         request.session[SESSION_KEY] = event.hold.pk
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Address, User
 from core.errors import NotFound
@@ -20,7 +21,7 @@ def address_get(*, user: User, address_id: Any) -> Address:
     try:
         return Address.objects.get(pk=int(address_id), user=user)
     except (Address.DoesNotExist, TypeError, ValueError):
-        raise NotFound("This address is not in your address book.") from None
+        raise NotFound(_("This address is not in your address book.")) from None
 
 
 def address_default(*, user: User) -> Address | None:

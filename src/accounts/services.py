@@ -8,22 +8,20 @@ malformed request.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import authenticate, password_validation
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.models import Address, ApiToken, User
 from core.countries import is_country
 from core.errors import DomainError, NotFound
-from core.policy import policy
 
 # --- shared field checks ------------------------------------------------------
 
@@ -66,7 +64,7 @@ def email_normalize(value: Any) -> str:
 def email_clean(value: Any, *, field: str = "email") -> str:
     errors: dict[str, list[str]] = {}
     email = _text(value, field=field, max_length=EMAIL_MAX_LENGTH, required=True,
-                  errors=errors, label="Email address")
+                  errors=errors, label=_("Email address"))
     if not errors:
         try:
             validate_email(email)
@@ -85,15 +83,7 @@ def user_register(*, email: Any, password: Any, newsletter_opt_in: bool = False)
     from allauth.account.models import EmailAddress
 
     email = email_clean(email)
-    if not isinstance(password, str) or password == "":
-        raise invalid({"password": ["Choose a password."]})
-    if len(password) > PASSWORD_MAX_LENGTH:
-        raise invalid({"password": [f"The password is too long: at most {PASSWORD_MAX_LENGTH} characters."]})
-    # The password is used exactly as typed: never stripped (ACC-1).
-    try:
-        password_validation.validate_password(password, user=User(email=email))
-    except ValidationError as exc:
-        raise invalid({"password": list(exc.messages)}) from None
+    _password_check(password, email)
     if _email_taken(email):
         raise invalid({"email": ["An account with this email address already exists."]})
     try:
@@ -105,6 +95,47 @@ def user_register(*, email: Any, password: Any, newsletter_opt_in: bool = False)
     except IntegrityError:  # the same address registered at the same moment
         raise invalid({"email": ["An account with this email address already exists."]}) from None
     return user
+
+
+def _password_check(password: Any, email: str) -> None:
+    """The sign-up password checks; they depend only on what was typed, never on who holds the email."""
+    if not isinstance(password, str) or password == "":
+        raise invalid({"password": ["Choose a password."]})
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise invalid({"password": [f"The password is too long: at most {PASSWORD_MAX_LENGTH} characters."]})
+    # The password is used exactly as typed: never stripped (ACC-1).
+    try:
+        password_validation.validate_password(password, user=User(email=email))
+    except ValidationError as exc:
+        raise invalid({"password": list(exc.messages)}) from None
+
+
+def user_sign_up(*, request: HttpRequest, email: Any, password: Any, newsletter_opt_in: bool = False) -> str:
+    """Sign up without telling whether the email is registered (ACC-1); returns the email as stored.
+
+    A new email gets an account (unverified) and a confirmation link; a registered one gets no
+    account, its owner a note that someone tried to sign up with it, and the same answer. Both
+    hash the password once (`make_password`), so the work done is the same too.
+    """
+    from allauth.account.internal.flows.email_verification import send_verification_email_to_address
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.hashers import make_password
+
+    email = email_clean(email)
+    _password_check(password, email)
+    user = None
+    if not _email_taken(email):
+        try:
+            user = user_register(email=email, password=password, newsletter_opt_in=newsletter_opt_in)
+        except DomainError:  # registered at the same moment by someone else: answer as for a taken one
+            user = None
+    if user is None:
+        make_password(password)  # the hashing a new account costs
+        address = EmailAddress(email=email)  # no user: allauth mails the owner "you already have one"
+    else:
+        address = EmailAddress.objects.get(user=user, email=email)
+    send_verification_email_to_address(request, address, signup=True)
+    return email
 
 
 def _email_taken(email: str) -> bool:
@@ -153,35 +184,21 @@ def user_set_newsletter_opt_in(*, user: User, opt_in: bool) -> User:
 # --- API tokens ---------------------------------------------------------------
 
 
-def _limit_keys(email: str, ip: str) -> tuple[str, str]:
-    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    return f"acc:token-fail:email:{digest}", f"acc:token-fail:ip:{ip}"
-
-
-def _too_many_failures(email: str, ip: str) -> bool:
-    email_key, ip_key = _limit_keys(email, ip)
-    return (cache.get(email_key, 0) >= policy.failed_logins_per_account
-            or cache.get(ip_key, 0) >= policy.failed_logins_per_address)
-
-
-def _record_failure(email: str, ip: str) -> None:
-    timeout = int(policy.failed_login_window.total_seconds())
-    for key in _limit_keys(email, ip):
-        cache.add(key, 0, timeout=timeout)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=timeout)
-
-
 def api_token_issue(
-    *, request: HttpRequest | None, email: Any, password: Any, ip: str, name: str = "API client"
-) -> tuple[ApiToken, str]:
+    *, request: HttpRequest, email: Any, password: Any, name: str = "API client"
+) -> tuple[ApiToken, str, bool]:
     """Check the credentials and issue a bearer token; the key is returned once, only its hash kept.
 
-    Failed attempts are counted per email and per client address over the
-    policy's window; past the limit every attempt is refused (ACC-5).
+    Issuing a token is a sign-in (ACC-5): the same django-axes limits per account and per
+    address as the sign-in form (a locked-out account gets 429, whatever the password), and the
+    same risk check: a risky one is held like a session, so the new token (like every token of
+    the account) cannot move money until the phone is verified (accounts.guards). Returns
+    (token, key, held). An account whose email is not confirmed yet gets no token (ACC-1).
     """
+    from axes.handlers.proxy import AxesProxyHandler
+
+    from accounts import risk
+
     errors: dict[str, list[str]] = {}
     if not isinstance(email, str) or not email.strip():
         errors["email"] = ["Enter your email address."]
@@ -195,23 +212,34 @@ def api_token_issue(
         raise invalid(errors)
     email = email_normalize(email)
     name = _text(name, field="name", max_length=ApiToken._meta.get_field("name").max_length,
-                 required=True, errors=errors, label="Token name")
+                 required=True, errors=errors, label=_("Token name"))
     if errors:
         raise invalid(errors)
-    if _too_many_failures(email, ip):
-        raise DomainError(
-            "Too many failed attempts. Wait a few minutes and try again, or reset your password.",
-            code="rate_limited", status=429,
-        )
-    user = authenticate(request, email=email, password=password)
+    too_many = DomainError(
+        _("Too many failed sign-ins. Wait a while and try again, or choose a new password."),
+        code="rate_limited", status=429,
+    )
+    if not AxesProxyHandler.is_allowed(request, {"email": email}):
+        raise too_many
+    user = authenticate(request, email=email, password=password)  # axes counts a failure
+    if getattr(request, "axes_locked_out", False):
+        request.axes_locked_out = False  # answered here, in the API's shape
+        raise too_many
     if user is None or not user.is_active:
-        _record_failure(email, ip)
         raise DomainError(
-            "The email address or password is not correct. Passwords are case sensitive.",
+            _("The email address or password is not correct. Passwords are case sensitive."),
             code="invalid_credentials", status=401,
         )
-    cache.delete(_limit_keys(email, ip)[0])  # a success clears the account's failures
-    return ApiToken.issue(user, name=name)
+    from allauth.account.models import EmailAddress
+
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        raise DomainError(
+            _("Confirm your email address first: follow the link we emailed you, then ask for a token."),
+            code="email_unverified", status=403,
+        )
+    event = risk.sign_in_assess_request(request=request, user=user)
+    token, key = ApiToken.issue(user, name=name)
+    return token, key, event.risky
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
@@ -316,7 +344,7 @@ def _owned(user: User, address_id: Any) -> Address:
     try:
         return Address.objects.select_for_update().get(pk=int(address_id), user=user)
     except (Address.DoesNotExist, TypeError, ValueError):
-        raise NotFound("This address is not in your address book.") from None
+        raise NotFound(_("This address is not in your address book.")) from None
 
 
 @transaction.atomic

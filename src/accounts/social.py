@@ -8,7 +8,8 @@ instead (templates/accounts/instagram_refused.html).
 A social login never attaches itself to an existing account because the emails
 match: settings.SOCIALACCOUNT_EMAIL_AUTHENTICATION is off, so a provider's
 email, verified or not, only ever starts a *new* account, and when that email
-already belongs to an account the sign-up stops and asks for another address.
+already belongs to an account no account is made: the answer is allauth's "check
+your email" page and the owner is mailed a note (ACC-1, no enumeration either).
 Linking a provider to an existing account is done by its owner, signed in, from
 the "connections" page.
 """

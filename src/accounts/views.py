@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -25,7 +26,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 form_add_service_errors(form, exc.fields, exc.message)
             else:
-                messages.success(request, "Your profile is saved.")
+                messages.success(request, _("Your profile is saved."))
                 return redirect("accounts:profile")
     else:
         form = ProfileForm(initial={
@@ -61,7 +62,7 @@ def addresses(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 form_add_service_errors(form, exc.fields, exc.message)
             else:
-                messages.success(request, "The address is saved.")
+                messages.success(request, _("The address is saved."))
                 return redirect("accounts:addresses")
         status = 422 if form.errors else 200
         return render(request, "accounts/addresses.html", _book_context(request, form), status=status)
@@ -88,7 +89,7 @@ def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as exc:
                 form_add_service_errors(form, exc.fields, exc.message)
             else:
-                messages.success(request, "The address is updated.")
+                messages.success(request, _("The address is updated."))
                 return redirect("accounts:addresses")
     else:
         initial = {name: getattr(address, name) for name in services.ADDRESS_FIELDS}

@@ -195,7 +195,9 @@ def regain_access(request: HttpRequest) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    from accounts.axes_policy import client_ip
+
+    return client_ip(request) or "unknown"
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
@@ -64,7 +65,7 @@ def _out(appeal: Appeal) -> dict:
 ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-@router.get("", response={200: list[AppealOut], 401: ErrorOut}, summary="My card verification appeals")
+@router.get("", response={200: list[AppealOut], 401: ErrorOut}, summary=_("My card verification appeals"))
 def appeals_list(request):
     """Your appeals, newest first (PAY-3)."""
     return [_out(a) for a in selectors.buyer_appeals(buyer=request.auth).prefetch_related("documents")]

@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from appeals import selectors, services
@@ -77,7 +78,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         context = _detail_context(_get(pk), error=exc.message, errors=exc.fields)
         return render(request, "appeals/backoffice_detail.html", context, status=exc.status)
-    messages.success(request, f"Appeal {appeal.pk} {'approved' if decision == 'approve' else 'rejected'}.")
+    if decision == "approve":
+        messages.success(request, _("Appeal %(pk)s approved.") % {"pk": appeal.pk})
+    else:
+        messages.success(request, _("Appeal %(pk)s rejected.") % {"pk": appeal.pk})
     return redirect("backoffice_appeals:queue")
 
 

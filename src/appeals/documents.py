@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from core.policy import policy
+from core.uploads import is_program, sniff
 
-# Programs (Windows, Linux, macOS, scripts, archives that may carry them): refused by name.
-_PROGRAM_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"#!", b"PK\x03\x04")
+# Programs (Windows, Linux, macOS, scripts, archives that may carry them) are recognised by
+# their leading bytes, and PDFs by theirs, in core.uploads (the one content sniffing).
 MAX_FILES = 5
 
 
@@ -33,14 +34,14 @@ def document_check(upload) -> Checked | str:
     if size > limit:
         return f"\u201c{upload.name}\u201d is larger than {_megabytes(limit)}; send a smaller file."
     upload.seek(0)
-    head = upload.read(8)
+    head = upload.read(12)
     upload.seek(0)
-    if head.startswith(_PROGRAM_MAGIC):
+    if is_program(head):
         return (
             f"\u201c{upload.name}\u201d is a program or an archive, not a document, whatever its "
             "name says. Send a PDF, a JPEG or a PNG."
         )
-    if head.startswith(b"%PDF-"):
+    if sniff(head) == "pdf":
         return Checked("application/pdf", "pdf")
     try:
         with Image.open(upload) as image:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 
 from appeals.models import Appeal, AppealState
 from core.errors import NotFound
@@ -18,7 +19,7 @@ def buyer_appeal_get(*, buyer, appeal_id: int) -> Appeal:
     """One of the buyer's appeals; another person's is simply not found."""
     appeal = buyer_appeals(buyer=buyer).prefetch_related("documents").filter(pk=appeal_id).first()
     if appeal is None:
-        raise NotFound("No such appeal.")
+        raise NotFound(_("No such appeal."))
     return appeal
 
 
@@ -40,7 +41,7 @@ def staff_appeal_get(*, appeal_id: int) -> Appeal:
         .first()
     )
     if appeal is None:
-        raise NotFound("No such appeal.")
+        raise NotFound(_("No such appeal."))
     return appeal
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from appeals import selectors, services
@@ -55,7 +56,7 @@ def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         context = _context(appeal, errors=exc.fields, error=exc.message)
         return render(request, "appeals/appeal_detail.html", context, status=exc.status)
-    messages.success(request, "Thank you: your documents are in and the review has started.")
+    messages.success(request, _("Thank you: your documents are in and the review has started."))
     return redirect("appeals:detail", pk=appeal.pk)
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 from typing import Annotated
 
 from django.urls import NoReverseMatch
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictInt
 
@@ -154,7 +155,7 @@ def _cart(request) -> dict:
     return _cart_out(cart_summary(user=request.auth, locale=""))
 
 
-@router.get("/", response=CartOut, summary="My cart, grouped by store")
+@router.get("/", response=CartOut, summary=_("My cart, grouped by store"))
 def cart_get(request):
     return _cart(request)
 
@@ -162,7 +163,7 @@ def cart_get(request):
 @router.post(
     "/lines",
     response={200: CartOut, 201: CartOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-    summary="Add a variant to the cart",
+    summary=_("Add a variant to the cart"),
 )
 def cart_line_add(request, payload: CartLineIn):
     """Adds `quantity` units (1–999, at most the stock) of a variant; a variant already in the
@@ -185,7 +186,7 @@ def cart_line_add(request, payload: CartLineIn):
 @router.patch(
     "/lines/{line_id}",
     response={200: CartOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-    summary="Change the quantity of a line",
+    summary=_("Change the quantity of a line"),
 )
 def cart_line_update(request, line_id: PathId, payload: CartLinePatch):
     """Lowering a quantity is always allowed while the item is sold; raising it is checked
@@ -195,7 +196,7 @@ def cart_line_update(request, line_id: PathId, payload: CartLinePatch):
 
 
 @router.delete(
-    "/lines/{line_id}", response={204: None, 401: ErrorOut, 404: ErrorOut}, summary="Remove a line"
+    "/lines/{line_id}", response={204: None, 401: ErrorOut, 404: ErrorOut}, summary=_("Remove a line")
 )
 def cart_line_remove(request, line_id: PathId):
     services.cart_remove(user=request.auth, line_id=line_id)

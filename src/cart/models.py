@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Variant
 
@@ -14,7 +15,7 @@ class CartLine(models.Model):
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="cart_lines")
     quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     price_seen_minor = models.PositiveIntegerField(
-        help_text="The unit price when the line was added or last seen, to show price changes."
+        help_text=gettext_lazy("The unit price when the line was added or last seen, to show price changes.")
     )
     added_at = models.DateTimeField(auto_now_add=True)
 

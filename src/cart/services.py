@@ -8,6 +8,7 @@ it again under a lock.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cart.models import CartLine
 from cart.selectors import MAX_LINE_QUANTITY, variant_is_sold
@@ -18,7 +19,7 @@ from core.errors import Conflict, DomainError, NotFound
 def _check_quantity(quantity: object) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise DomainError(
-            "Enter a whole number.",
+            _("Enter a whole number."),
             code="invalid_quantity",
             fields={"quantity": ["Enter a whole number."]},
             status=422,
@@ -42,9 +43,9 @@ def _locked_variant(variant: Variant) -> Variant:
 
 def _check_stock(*, variant: Variant, quantity: int, already: int = 0) -> None:
     if not variant_is_sold(variant):
-        raise Conflict("This item is no longer sold.", code="unavailable")
+        raise Conflict(_("This item is no longer sold."), code="unavailable")
     if variant.stock <= 0:
-        raise Conflict("This item is out of stock.", code="out_of_stock")
+        raise Conflict(_("This item is out of stock."), code="out_of_stock")
     if quantity > variant.stock:
         if already:
             message = (
@@ -89,7 +90,7 @@ def cart_add(*, user, variant: Variant, quantity: int) -> CartLine:
 def _own_line(*, user, line_id: int) -> CartLine:
     line = CartLine.objects.select_for_update().filter(user=user, pk=line_id).first()
     if line is None:
-        raise NotFound("This item is not in your cart.")
+        raise NotFound(_("This item is not in your cart."))
     return line
 
 

@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -66,8 +68,8 @@ class QuantityField(forms.IntegerField):
             min_value=1,
             max_value=MAX_LINE_QUANTITY,
             error_messages={
-                "required": "Enter a quantity.",
-                "invalid": "Enter a whole number.",
+                "required": _("Enter a quantity."),
+                "invalid": _("Enter a whole number."),
                 "min_value": range_message,
                 "max_value": range_message,
             },
@@ -80,10 +82,10 @@ class CartAddForm(forms.Form):
         min_value=1,
         max_value=2**63 - 1,
         error_messages={
-            "required": "Choose an option to add to the cart.",
-            "invalid": "Choose an option to add to the cart.",
-            "min_value": "This item does not exist.",
-            "max_value": "This item does not exist.",
+            "required": gettext_lazy("Choose an option to add to the cart."),
+            "invalid": gettext_lazy("Choose an option to add to the cart."),
+            "min_value": gettext_lazy("This item does not exist."),
+            "max_value": gettext_lazy("This item does not exist."),
         },
     )
     quantity = QuantityField(required=False)
@@ -94,7 +96,7 @@ class CartAddForm(forms.Form):
     def clean_variant_id(self) -> Variant:
         variant = Variant.objects.filter(pk=self.cleaned_data["variant_id"]).first()
         if variant is None:
-            raise forms.ValidationError("This item does not exist.")
+            raise forms.ValidationError(_("This item does not exist."))
         return variant
 
 
@@ -150,7 +152,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, "Added to your cart.")
+        messages.success(request, _("Added to your cart."))
     return redirect(back_url(request, cart_url))
 
 

@@ -8,6 +8,7 @@ field messages, unknown slug → 404.
 from typing import Literal
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import field_validator
@@ -234,7 +235,7 @@ class ProductFilters(Schema):
 
 
 def _invalid(field: str, message: str) -> DomainError:
-    return DomainError("Some fields are invalid.", code="validation_error",
+    return DomainError(_("Some fields are invalid."), code="validation_error",
                        fields={field: [message]}, status=422)
 
 
@@ -273,7 +274,7 @@ def products_detail(request, slug: str,
         raise _invalid("country", "Unknown country code.")
     product = product_detail(slug=slug)
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     product.shipping_country = country
     product.shipping = product_delivery_options(product=product, country=country)
     return product
@@ -290,7 +291,7 @@ def stores_list(request):
 def stores_detail(request, slug: str):
     store = store_get(slug=slug)
     if store is None:
-        raise NotFound("No such store.")
+        raise NotFound(_("No such store."))
     return store
 
 

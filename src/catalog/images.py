@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import DomainError
 from core.policy import policy
+from core.uploads import is_program
 
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MIN_SIDE = 200
@@ -81,6 +82,8 @@ def _open_checked(data: bytes, field: str) -> Image.Image:
     not_image = (
         "This file is not a picture we can read. Upload a JPEG, PNG or WebP image."
     )
+    if is_program(data):  # core.uploads: a program or an archive is no picture, whatever its name
+        raise ImageRejected(not_image, field=field)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.countries import country_choices
 from core.money import Money, currency_choices
@@ -45,7 +46,7 @@ class Store(models.Model):
     ships_from = models.CharField("ships from (country)", max_length=2, choices=country_choices)
     currency = models.CharField(
         max_length=3, choices=currency_choices, default="USD",
-        help_text="Default currency for new products.",
+        help_text=gettext_lazy("Default currency for new products."),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -63,7 +64,8 @@ class ShippingMethod(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="shipping_methods")
     name = models.CharField(max_length=80)
     carrier = models.CharField(max_length=80)
-    price_minor = models.PositiveIntegerField(default=0, help_text="Shipping price in minor units.")
+    price_minor = models.PositiveIntegerField(default=0, help_text=gettext_lazy(
+        "Shipping price in minor units."))
     currency = models.CharField(max_length=3, choices=currency_choices, default="USD")
     is_tracked = models.BooleanField(default=True)
 
@@ -97,7 +99,7 @@ class DeliveryEstimate(models.Model):
     method = models.ForeignKey(ShippingMethod, on_delete=models.CASCADE, related_name="estimates")
     country = models.CharField(
         max_length=2, choices=country_choices, blank=True,
-        help_text="Leave blank for every other destination.",
+        help_text=gettext_lazy("Leave blank for every other destination."),
     )
     min_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(120)])
     max_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(120)])
@@ -125,20 +127,21 @@ class Product(models.Model):
     processing_days = models.PositiveSmallIntegerField(
         default=policy.default_processing_days,
         validators=[MinValueValidator(1), MaxValueValidator(policy.max_processing_days)],
-        help_text="Business days the seller needs before shipping (ORD-4).",
+        help_text=gettext_lazy("Business days the seller needs before shipping (ORD-4)."),
     )
     free_return = models.BooleanField(
-        default=False, help_text="Returnable for any reason within the Free Return window (RET-1)."
+        default=False, help_text=gettext_lazy(
+            "Returnable for any reason within the Free Return window (RET-1).")
     )
     warranty = models.BooleanField(
-        default=False, help_text="One-year commercial warranty (WAR-1)."
+        default=False, help_text=gettext_lazy("One-year commercial warranty (WAR-1).")
     )
     domestic_delivery = models.BooleanField(
-        default=False, help_text="Ships from a warehouse in the buyer's country: no customs."
+        default=False, help_text=gettext_lazy("Ships from a warehouse in the buyer's country: no customs.")
     )
     warehouse_country = models.CharField(
         max_length=2, choices=country_choices, blank=True,
-        help_text="Country of the domestic warehouse (required with domestic delivery).",
+        help_text=gettext_lazy("Country of the domestic warehouse (required with domestic delivery)."),
     )
     shipping_methods = models.ManyToManyField(ShippingMethod, blank=True, related_name="products")
     is_active = models.BooleanField(default=True)
@@ -180,7 +183,8 @@ class Variant(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
     sku = models.CharField(max_length=64)
-    options = models.JSONField(default=dict, blank=True, help_text='e.g. {"Colour": "Indigo", "Size": "M"}')
+    options = models.JSONField(default=dict, blank=True, help_text=gettext_lazy(
+        'e.g. {"Colour": "Indigo", "Size": "M"}'))
     price_minor = models.PositiveIntegerField()
     stock = models.PositiveIntegerField(default=0)
     position = models.PositiveSmallIntegerField(default=0)

@@ -21,6 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext
 
 from catalog.models import (
     Category,
@@ -128,11 +129,11 @@ def product_search(
     """
     sort = sort or (SORT_RELEVANCE if q and q.strip() else SORT_NEWEST)
     if sort not in SORTS:
-        raise DomainError("Unknown sort order.", code="validation_error",
+        raise DomainError(gettext("Unknown sort order."), code="validation_error",
                           fields={"sort": [f"Choose one of: {', '.join(sorted(SORTS))}."]},
                           status=422)
     if ships_from and not is_country(ships_from):
-        raise DomainError("Unknown country.", code="validation_error",
+        raise DomainError(gettext("Unknown country."), code="validation_error",
                           fields={"ships_from": ["Unknown country code."]}, status=422)
     queryset = product_listing_base(user=user)
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, ProtectedError, Q, RestrictedError, Sum
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from catalog.images import MAX_IMAGES_PER_PRODUCT, ImageRejected, image_prepare
 from catalog.models import (
@@ -111,7 +112,7 @@ class FieldErrors:
 
 
 def invalid(fields: dict[str, list[str]]) -> DomainError:
-    return DomainError("Some fields are invalid.", code="validation_error", fields=fields,
+    return DomainError(gettext("Some fields are invalid."), code="validation_error", fields=fields,
                        status=422)
 
 
@@ -259,7 +260,7 @@ def store_create(*, owner, name: str, tagline: str = "", description: str = "",
                  ships_from: str, currency: str = "USD") -> Store:
     """Open the owner's store (CAT-1). One store per account; the name is unique."""
     if Store.objects.filter(owner=owner).exists():
-        raise Conflict("You already have a store.", code="store_exists")
+        raise Conflict(gettext("You already have a store."), code="store_exists")
     data = _store_clean(store=None, name=name, tagline=tagline, description=description,
                         ships_from=ships_from, currency=currency)
     slug = _unique_slug(Store, data["name"], max_length=80, fallback="store")
@@ -268,7 +269,7 @@ def store_create(*, owner, name: str, tagline: str = "", description: str = "",
             store = Store.objects.create(owner=owner, slug=slug, **data)
     except IntegrityError:  # a store was opened at the same moment
         if Store.objects.filter(owner=owner).exists():
-            raise Conflict("You already have a store.", code="store_exists") from None
+            raise Conflict(gettext("You already have a store."), code="store_exists") from None
         raise invalid({"name": [NAME_TAKEN]}) from None
     catalog_changed()
     return store
@@ -380,8 +381,8 @@ def product_create(*, store: Store, category: Category | int | None, title: str,
     slug = _unique_slug(Product, data["title"], max_length=160, fallback="product")
     product = _save_unique(
         lambda: Product.objects.create(store=store, slug=slug, **data),
-        Conflict("Another product was saved with the same address at the same moment. "
-                 "Please try again.", code="slug_conflict"),
+        Conflict(gettext("Another product was saved with the same address at the same moment. "
+                 "Please try again."), code="slug_conflict"),
     )
     product.shipping_methods.set(methods)
     return product_refresh_summary(product=product)
@@ -599,7 +600,7 @@ def shipping_method_delete(*, method: ShippingMethod) -> None:
         with transaction.atomic():
             method.delete()
     except (ProtectedError, RestrictedError):
-        raise Conflict("Orders still use this shipping method, so it cannot be removed.",
+        raise Conflict(gettext("Orders still use this shipping method, so it cannot be removed."),
                        code="shipping_method_in_use") from None
     catalog_changed()
 

@@ -43,10 +43,13 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Category, Store
@@ -107,26 +110,28 @@ class ProductFilterForm(forms.Form):
     """The search/browse filters. Prices are typed in the visitor's display currency."""
 
     q = forms.CharField(
-        required=False, max_length=MAX_QUERY_LENGTH, label="Search for",
-        error_messages={"max_length": "Keep the search under %(limit_value)d characters."},
+        required=False, max_length=MAX_QUERY_LENGTH, label=gettext_lazy("Search for"),
+        error_messages={"max_length": gettext_lazy("Keep the search under %(limit_value)d characters.")},
     )
-    category = forms.CharField(required=False, max_length=80, label="Category")
+    category = forms.CharField(required=False, max_length=80, label=gettext_lazy("Category"))
     price_min = forms.DecimalField(required=False, min_value=0, max_digits=12,
-                                   label="Lowest price", error_messages=_PRICE_ERRORS)
+                                   label=gettext_lazy("Lowest price"), error_messages=_PRICE_ERRORS)
     price_max = forms.DecimalField(required=False, min_value=0, max_digits=12,
-                                   label="Highest price", error_messages=_PRICE_ERRORS)
-    store = forms.CharField(required=False, max_length=80, label="Store")
-    ships_from = forms.CharField(required=False, max_length=2, label="Ships from",
-                                 error_messages={"max_length": "Use a two-letter country code."})
-    free_return = forms.BooleanField(required=False, label="Free Return only")
+                                   label=gettext_lazy("Highest price"), error_messages=_PRICE_ERRORS)
+    store = forms.CharField(required=False, max_length=80, label=gettext_lazy("Store"))
+    ships_from = forms.CharField(required=False, max_length=2, label=gettext_lazy("Ships from"),
+                                 error_messages={"max_length": gettext_lazy(
+                                     "Use a two-letter country code.")})
+    free_return = forms.BooleanField(required=False, label=gettext_lazy("Free Return only"))
     sort = forms.ChoiceField(
-        required=False, choices=[("", "Default")] + SORT_CHOICES, label="Sort by",
-        error_messages={"invalid_choice": "Unknown sort order."},
+        required=False, choices=[("", "Default")] + SORT_CHOICES, label=gettext_lazy("Sort by"),
+        error_messages={"invalid_choice": gettext_lazy("Unknown sort order.")},
     )
     page = forms.IntegerField(
-        required=False, min_value=1, max_value=100_000, label="Page",
-        error_messages={"invalid": "The page must be a whole number.",
-                        "min_value": "Pages start at 1.", "max_value": "There is no such page."},
+        required=False, min_value=1, max_value=100_000, label=gettext_lazy("Page"),
+        error_messages={"invalid": gettext_lazy("The page must be a whole number."),
+                        "min_value": gettext_lazy(
+                            "Pages start at 1."), "max_value": gettext_lazy("There is no such page.")},
     )
 
     def __init__(self, data, *, currency: str, categories: list[tuple[Category, int]] | None,
@@ -146,8 +151,11 @@ class ProductFilterForm(forms.Form):
         exponent = get_currency(self.currency).exponent
         if -value.as_tuple().exponent > exponent:
             if exponent == 0:
-                raise forms.ValidationError(f"{self.currency} prices have no decimals.")
-            raise forms.ValidationError(f"Use at most {exponent} decimal places for {self.currency}.")
+                raise forms.ValidationError(_(
+                    "%(currency)s prices have no decimals.") % {"currency": self.currency})
+            raise forms.ValidationError(_(
+                "Use at most %(exponent)s decimal places for %(currency)s.") % {
+                    "exponent": exponent, "currency": self.currency})
         return value
 
     def clean_price_min(self):
@@ -163,7 +171,7 @@ class ProductFilterForm(forms.Form):
         for category, _depth in self.categories:
             if category.slug == slug:
                 return category
-        raise forms.ValidationError("Unknown category.")
+        raise forms.ValidationError(_("Unknown category."))
 
     def clean_store(self):
         slug = self.cleaned_data["store"].strip()
@@ -172,19 +180,19 @@ class ProductFilterForm(forms.Form):
         for store in self.stores:
             if store.slug == slug:
                 return store
-        raise forms.ValidationError("Unknown store.")
+        raise forms.ValidationError(_("Unknown store."))
 
     def clean_ships_from(self):
         code = self.cleaned_data["ships_from"].strip().upper()
         if code and not is_country(code):
-            raise forms.ValidationError("Unknown country code.")
+            raise forms.ValidationError(_("Unknown country code."))
         return code
 
     def clean(self):
         data = super().clean()
         low, high = data.get("price_min"), data.get("price_max")
         if low is not None and high is not None and low > high:
-            self.add_error("price_max", "The highest price must not be below the lowest price.")
+            self.add_error("price_max", _("The highest price must not be below the lowest price."))
         return data
 
     def search_kwargs(self) -> dict:
@@ -208,8 +216,9 @@ class ProductFilterForm(forms.Form):
 
 # --- cache and slots ---------------------------------------------------------------
 
-def _visitor(request) -> tuple[str, str, str]:
-    return (request.visitor_country, request.display_currency, request.money_locale)
+def _visitor(request) -> tuple[str, str, str, str]:
+    return (request.visitor_country, request.display_currency, request.money_locale,
+            translation.get_language() or "")  # the interface language: pages are translated
 
 
 def _cache_key(*parts) -> str:
@@ -394,7 +403,8 @@ def _build_listing(request, *, kind: str, slug: str | None) -> dict:
         paginator = Paginator(product_search(**form.search_kwargs()), PAGE_SIZE)
         number = form.cleaned_data["page"] or 1
         if number > paginator.num_pages:
-            form.add_error("page", f"There is no page {number}; the last page is {paginator.num_pages}.")
+            form.add_error("page", _("There is no page %(number)s; the last page is %(num_pages)s.") % {
+                "number": number, "num_pages": paginator.num_pages})
             number = paginator.num_pages
         page = paginator.page(number)
         params = {k: request.GET.get(k, "") for k in LISTING_PARAMS if k != "page"}
@@ -541,11 +551,12 @@ def product(request, slug: str):
 @login_required
 @require_GET
 def contact_seller(request, slug: str):
-    """CAT-3 / MSG-1 entry point. Chats with sellers come later; this page says so."""
+    """CAT-3 / MSG-1 entry point: the buyer's chat with the store, carrying this product (messaging)."""
     item = product_get(slug=slug)
     if item is None:
         raise Http404("No such product.")
-    return render(request, "catalog/contact_seller.html", {"product": item, "store": item.store})
+    url = reverse("messaging:to_store", args=[item.store_id])
+    return HttpResponseRedirect(f"{url}?{urlencode({'product': item.pk})}")
 
 
 # --- visitor settings -----------------------------------------------------------------------
@@ -579,5 +590,6 @@ def set_visitor(request):
         response.delete_cookie(CURRENCY_COOKIE)
     where = country_name(country) if country else country_name(request.visitor_country)
     shown = currency or "each seller's currency"
-    messages.success(request, f"Delivery estimates are now for {where}; prices are shown in {shown}.")
+    messages.success(request, _("Delivery estimates are now for %(where)s; prices are shown in "
+        "%(shown)s.") % {"where": where, "shown": shown})
     return response

@@ -30,9 +30,10 @@ NAV_VIEWS = {
     "cart": "cart:view",
     "orders": "orders:list",
     "notices": "notifications:list",
+    "messages": "messaging:center",
     "seller_center": "sellercenter:home",
     "addresses": "accounts:addresses",
-    "back_office": "admin:index",
+    "back_office": "backoffice",
     "sign_out": "account_logout",
     "sign_in": "account_login",
     "register": "account_signup",
@@ -98,7 +99,7 @@ def _currency_codes() -> tuple[str, ...]:
     return tuple(currencies())
 
 
-def _wish_and_notice_counts(request) -> tuple[int, int]:
+def _wish_and_notice_counts(request) -> tuple[int, int, int]:
     """The wish-list count and the unread-notice count (NTF-1) of the header, in one query.
 
     Two scalar subqueries on the user's row, run the first time either badge is shown and
@@ -109,16 +110,22 @@ def _wish_and_notice_counts(request) -> tuple[int, int]:
         return cached
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return 0, 0
+        return 0, 0, 0
     from django.contrib.auth import get_user_model
-    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
     from django.db.models.functions import Coalesce
 
+    from messaging.models import Conversation
     from notifications.models import Notice
     from wishlist.models import WishItem
 
     def count(queryset):
         rows = queryset.filter(user=OuterRef("pk")).order_by().values("user").annotate(n=Count("pk"))
+        return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), Value(0))
+
+    def unread_messages(owner_field: str, counter: str):  # MSG-1: the header's message badge
+        rows = (Conversation.objects.filter(**{owner_field: OuterRef("pk")}).order_by()
+                .values(owner_field).annotate(n=Sum(counter)))
         return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), Value(0))
 
     row = (
@@ -127,11 +134,12 @@ def _wish_and_notice_counts(request) -> tuple[int, int]:
         .annotate(
             wish=count(WishItem.objects.all()),
             unread=count(Notice.objects.filter(read_at__isnull=True)),
+            chats=unread_messages("buyer", "buyer_unread") + unread_messages("store__owner", "seller_unread"),
         )
-        .values_list("wish", "unread")
+        .values_list("wish", "unread", "chats")
         .first()
     )
-    request._wish_notice_counts = row or (0, 0)
+    request._wish_notice_counts = row or (0, 0, 0)
     return request._wish_notice_counts
 
 
@@ -150,6 +158,10 @@ def _cart_count(request) -> int:
 
 def _notice_count(request) -> int:
     return _wish_and_notice_counts(request)[1]
+
+
+def _message_count(request) -> int:
+    return _wish_and_notice_counts(request)[2]
 
 
 def site(request):
@@ -178,4 +190,6 @@ def site(request):
         "cart_count": SimpleLazyObject(lambda: _cart_count(request)),
         # NTF-1: unread notices; fetched with the wish-list count (no extra query).
         "notice_count": SimpleLazyObject(lambda: _notice_count(request)),
+        # MSG-1: unread chat messages; fetched in the same query.
+        "message_count": SimpleLazyObject(lambda: _message_count(request)),
     }

@@ -1,5 +1,7 @@
 """Who is visiting: the country to estimate delivery for, and the locale for prices."""
 
+from babel import Locale, UnknownLocaleError
+from django.conf import settings
 from django.utils import translation
 
 from core.countries import is_country
@@ -18,9 +20,32 @@ class VisitorMiddleware:
         request.visitor_country = self._country(request)
         currency = request.COOKIES.get(CURRENCY_COOKIE, "").strip().upper()
         request.display_currency = currency if currency in currencies() else ""
-        language = translation.get_language() or "en-us"
-        request.money_locale = translation.to_locale(language)
+        request.money_locale = self._money_locale(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _money_locale(request) -> str:
+        """How amounts are written: the interface language's conventions, or the browser's.
+
+        A visitor whose browser asks for a language the interface is not translated into
+        (German, say) reads English pages, but their amounts keep their own conventions
+        ("1.234,50 €"). A language chosen with the switcher (the cookie) always wins.
+        """
+        language = translation.get_language() or "en-us"
+        locale = translation.to_locale(language)
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+            return locale
+        header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+        first = header.split(",", 1)[0].split(";", 1)[0].strip().replace("_", "-")
+        if not first or first == "*" or len(first) > 20:
+            return locale
+        browser_language = first.split("-", 1)[0].lower()
+        if browser_language == language.split("-", 1)[0].lower():
+            return locale
+        try:
+            return str(Locale.parse(browser_language))
+        except (ValueError, UnknownLocaleError):
+            return locale
 
     @staticmethod
     def _country(request) -> str:

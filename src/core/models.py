@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class Holiday(models.Model):
@@ -34,7 +35,7 @@ class AuditLog(models.Model):
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The staff member; empty for the system or a management command.",
+        help_text=gettext_lazy("The staff member; empty for the system or a management command."),
     )
     action = models.CharField(max_length=60)
     data = models.JSONField(default=dict, blank=True)
@@ -46,3 +47,18 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor or 'system'}"
+
+
+class LanguagePreference(models.Model):
+    """The interface language a signed-in person chose with the header's switcher.
+
+    Emails and notices produced for them outside a request (workers, deadline firings) are
+    written in this language (core.i18n.in_language_of); without a row, the site's default.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="language_preference")
+    language = models.CharField(max_length=10)  # one of settings.LANGUAGES (core.i18n.language_offered)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -74,6 +74,13 @@ class Policy:
         5, "ACC-3", "wrong entries allowed for one email-change code", "tries"
     )
     email_change_code_digits = PolicyValue(6, "ACC-3", "digits in an email-change code", "digits")
+    codes_per_window = PolicyValue(
+        5, "ACC-3", "one-time codes (email or SMS) one person may be sent per purpose within the window",
+        "codes",
+    )
+    codes_window = PolicyValue(
+        timedelta(hours=1), "ACC-3", "window over which the one-time codes sent to one person are counted"
+    )
     failed_logins_per_account = PolicyValue(
         5, "ACC-5", "failed sign-ins per account within the window before it is held", "tries"
     )
@@ -232,10 +239,39 @@ class Policy:
         "WAR-1",
         "the seller answers a warranty request within this long, or the dispute team takes it",
     )
+    warranty_reship_window = PolicyValue(
+        timedelta(days=15),
+        "WAR-1",
+        "after confirming the buyer's item arrived, the seller ships the repaired or replacement "
+        "item back with tracking within this long, or the dispute team takes the request",
+    )
+    warranty_outcome_window = PolicyValue(
+        timedelta(days=30),
+        "WAR-1",
+        "the buyer confirms the repaired or replacement item, or reopens the request to the dispute "
+        "team, within this long after it was shipped; silence closes the request as resolved",
+    )
 
     # NTF — notifications
     deadline_reminder_before = PolicyValue(
         timedelta(hours=24), "NTF-1", "a party is reminded this long before a deadline of theirs"
+    )
+
+    # MSG — buyer–seller messages
+    message_max_chars = PolicyValue(
+        4000, "MSG-1", "longest text of one chat message", "characters"
+    )
+    messages_per_minute = PolicyValue(
+        20, "MSG-1", "chat messages one person may send within a minute", "messages"
+    )
+    message_image_max_bytes = PolicyValue(
+        5 * 1024 * 1024, "MSG-1", "largest picture attached to a chat message", "bytes"
+    )
+    message_images_max = PolicyValue(4, "MSG-1", "pictures attached to one chat message", "files")
+    message_notice_window = PolicyValue(
+        timedelta(minutes=15),
+        "NTF-1",
+        "unread chat messages notify a person at most once per conversation within this long",
     )
 
     # Uploads (CAT-1)

@@ -9,16 +9,21 @@ why. Refused, whatever the name says:
 - empty files and files over the limit;
 - programs and archives (Windows PE, ELF, Mach-O, scripts with `#!`, Java classes, zip/jar,
   rar, 7z, gzip) by their leading bytes;
-- markup a browser could run: HTML, SVG, XML, PHP, `<script>` — anywhere in the file, so a
+- markup a browser could run: HTML, SVG, PHP, `<script>` — anywhere in the file, so a
   picture carrying a page (a polyglot) is refused too;
-- zip archives hidden inside another file (GIFAR and JPEG+zip polyglots): a zip local or
-  end-of-directory header anywhere in an image or a PDF;
+- zip archives hidden inside another file (GIFAR and JPEG+zip polyglots): a zip
+  end-of-directory record near the end of an image or a PDF;
 - images with bytes after their end marker (JPEG EOI, PNG IEND), images Pillow cannot decode;
 - PDFs without a proper end (`%%EOF`) or with active content (JavaScript, launch actions,
   embedded files);
 - MP4 whose top-level boxes do not exactly fill the file; WebM without its EBML header.
 
-Accepted kinds (`allowed`): "jpeg", "png", "webp", "pdf", "mp4", "webm".
+Accepted kinds (`allowed`): "jpeg", "png", "webp", "gif", "pdf", "mp4", "webm". A GIF (dispute
+evidence, DSP-1) is decoded like the other pictures and must end at its trailer byte (`;`), so
+a GIFAR or a page appended after it is refused. `IMAGES` (chat pictures) stays JPEG, PNG, WebP.
+
+`is_program(head)` and `sniff(head)` are the leading-bytes tests alone, for features that do
+the rest of their checking themselves (appeal documents, product images).
 """
 
 from __future__ import annotations
@@ -37,11 +42,13 @@ CONTENT_TYPES = {
     "jpeg": ("image/jpeg", "jpg"),
     "png": ("image/png", "png"),
     "webp": ("image/webp", "webp"),
+    "gif": ("image/gif", "gif"),
     "pdf": ("application/pdf", "pdf"),
     "mp4": ("video/mp4", "mp4"),
     "webm": ("video/webm", "webm"),
 }
 IMAGES = frozenset({"jpeg", "png", "webp"})
+DECODED = IMAGES | {"gif"}  # checked by decoding them with Pillow
 ALL_KINDS = frozenset(CONTENT_TYPES)
 
 _PROGRAM_MAGIC = (
@@ -59,10 +66,15 @@ _PROGRAM_MAGIC = (
     b"7z\xbc\xaf\x27\x1c",
     b"\x1f\x8b",
 )
+# Tags a browser would run. Long enough that the compressed bytes of a genuine photo or video
+# practically never spell one by chance ("<svg" only with what follows a tag name).
 _MARKUP = re.compile(
-    rb"<\s*(?:script|html|svg|body|iframe|object|embed|\?php|\?xml|!doctype)|javascript:", re.IGNORECASE
+    rb"<(?:script|html|svg[\s>/]|body|iframe|object|embed|\?php|!doctype)|javascript:", re.IGNORECASE
 )
-_ZIP_INSIDE = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x01\x02")
+# A zip reader finds an archive by its end-of-directory record, within the last 64 KiB + 22
+# bytes of the file: that is where a GIFAR or a JPEG+zip polyglot must carry one.
+_ZIP_END = b"PK\x05\x06"
+_ZIP_TAIL = 65_557
 _PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
 _MP4_BRANDS = {
     b"isom",
@@ -142,6 +154,11 @@ def upload_read_limited(upload, *, limit: int, field: str = "files") -> bytes:
     return data
 
 
+def is_program(data: bytes) -> bool:
+    """The leading bytes of a program or an archive (whatever the file's name says)."""
+    return data.startswith(_PROGRAM_MAGIC)
+
+
 def sniff(data: bytes) -> str | None:
     """The kind the bytes claim to be by their leading bytes (not yet verified), or None."""
     if data.startswith(b"\xff\xd8\xff"):
@@ -150,6 +167,8 @@ def sniff(data: bytes) -> str | None:
         return "png"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data[4:8] == b"ftyp":
@@ -175,6 +194,8 @@ def _image_problem(data: bytes, kind: str) -> str | None:
     if kind == "png" and not data.endswith(b"IEND\xaeB`\x82"):
         return "trailing"
     if kind == "webp" and int.from_bytes(data[4:8], "little") + 8 != len(data):
+        return "trailing"
+    if kind == "gif" and not data.endswith(b";"):
         return "trailing"
     return None
 
@@ -219,7 +240,7 @@ def upload_check(upload, *, limit: int, allowed=ALL_KINDS, field: str = "files")
     name = _display_name(upload)
     data = upload_read_limited(upload, limit=limit, field=field)
     names = ", ".join(sorted(CONTENT_TYPES[k][1].upper() for k in allowed))
-    if data.startswith(_PROGRAM_MAGIC):
+    if is_program(data):
         raise UploadRejected(
             _("“%(name)s” is a program or an archive, whatever its name says. Send one of: %(kinds)s.")
             % {"name": name, "kinds": names},
@@ -231,13 +252,13 @@ def upload_check(upload, *, limit: int, allowed=ALL_KINDS, field: str = "files")
             _("“%(name)s” is not a file we accept. Send one of: %(kinds)s.") % {"name": name, "kinds": names},
             field=field,
         )
-    if _MARKUP.search(data) or (kind in IMAGES | {"pdf"} and any(m in data for m in _ZIP_INSIDE)):
+    if _MARKUP.search(data) or (kind in DECODED | {"pdf"} and _ZIP_END in data[-_ZIP_TAIL:]):
         raise UploadRejected(
             _("“%(name)s” carries hidden content (a web page, a script or an archive) and is refused.")
             % {"name": name},
             field=field,
         )
-    if kind in IMAGES:
+    if kind in DECODED:
         problem = _image_problem(data, kind)
     elif kind == "pdf":
         problem = _pdf_problem(data)

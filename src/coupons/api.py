@@ -3,6 +3,7 @@
     GET  /coupons/mine                       "My Coupons": valid / not_yet_active / expired / used (CPN-4)
     POST /coupons/{promotion_id}/collect     "Get coupon" (201; 200 when already held)
     GET  /coupons/store/{store_id}           the store's coupons you can get now
+    GET  /coupons/sales                      the sale pages on now, with their coupons (CPN-4)
     POST /coupons/check-code {"code"}        does this promo code apply to your cart? (CPN-6)
     POST /coupons/checkout-preview           the preselected best combination, the alternatives
                                              and why each other offer does not apply (CPN-5)
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictInt
 
@@ -53,11 +55,20 @@ class CouponOut(Schema):
     status_message: str
 
 
+class RefundCouponOut(Schema):
+    code: str
+    currency: str
+    left_minor: int = Field(description="What is left to spend, in minor units of `currency`.")
+
+
 class MyCouponsOut(Schema):
     valid: list[CouponOut]
     not_yet_active: list[CouponOut]
     expired: list[CouponOut]
     used: list[CouponOut]
+    refund_coupons: list[RefundCouponOut] = Field(
+        [], description="PAY-4: COD refund coupons; spend them with use_refund_coupons at checkout."
+    )
 
 
 class CodeIn(Schema):
@@ -141,7 +152,13 @@ class PreviewOut(Schema):
 @router.get("/mine", response={200: MyCouponsOut, 401: ErrorOut})
 def coupons_mine(request):
     """CPN-4: your coupons grouped as valid / not yet active / expired / used."""
-    return selectors.my_coupons(user=request.auth, now=clock.now())
+    credits = selectors.credits_for(buyer=request.auth)
+    return {
+        **selectors.my_coupons(user=request.auth, now=clock.now()),
+        "refund_coupons": [
+            {"code": c.code, "currency": c.currency, "left_minor": c.left_minor} for c in credits
+        ],
+    }
 
 
 @router.post("/{promotion_id}/collect", response={200: CouponOut, 201: CouponOut, **ERRORS})
@@ -152,6 +169,31 @@ def coupon_collect(request, promotion_id: PathId):
     held = services.coupon_collect(user=request.auth, promotion_id=promotion_id, now=now)
     promotion = Promotion.objects.select_related("store").get(pk=held.promotion_id)
     return Status(200 if before else 201, selectors.coupon_row(promotion, collected_at=held.collected_at))
+
+
+class SaleOut(Schema):
+    name: str
+    slug: str
+    description: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    coupons: list[CouponOut]
+
+
+@router.get("/sales", response={200: list[SaleOut], 401: ErrorOut})
+def sales_running(request):
+    """CPN-4: the sale pages on now, each with the platform coupons you can get there."""
+    from coupons.views import platform_offers_for, running_sale_pages
+
+    now = clock.now()
+    return [
+        {
+            "name": page.name, "slug": page.slug, "description": page.description,
+            "starts_at": page.starts_at, "ends_at": page.ends_at,
+            "coupons": [selectors.coupon_row(p) for p in platform_offers_for(now=now, sale_page=page)],
+        }
+        for page in running_sale_pages(now=now)
+    ]
 
 
 @router.get("/store/{store_id}", response={200: list[CouponOut], **ERRORS})
@@ -178,7 +220,7 @@ def code_check(request, payload: CodeIn):
         raise _refusal_error(refusal, status)
     promotion = Promotion.objects.select_related("store").filter(pk=offer.id).first()
     if promotion is None:
-        raise NotFound("There is no such promo code.", code="unknown_code")
+        raise NotFound(_("There is no such promo code."), code="unknown_code")
     return {"code": offer.code, "applies": True, "coupon": selectors.coupon_row(promotion)}
 
 

@@ -355,9 +355,11 @@ def evaluate(
 
     if platform is not None:
         joined = []  # (result, eligible keys, base in the order's currency, base in the offer's currency)
+        excluded = False
         for result in results:
             kinds = [o.kind for o in store_offers.get(result.order.store_id, ())]
             if not all(stacking.kinds_combine(platform.kind, k) for k in kinds):
+                excluded = True
                 continue  # CPN-3: this store order uses a store promo code
             remaining = left[id(result)]
             keys = [
@@ -377,6 +379,12 @@ def evaluate(
         refusal = offer_check(
             platform, buyer=buyer, now=now, base_minor=total_base, need_collected=need_collected
         )
+        if refusal is not None and refusal.code == "not_for_these_products" and excluded:
+            # CPN-6: the exact reason is the stacking rule, not the products.
+            refusal = Refusal(
+                "cannot_combine",
+                _("A store promo code cannot be combined with a Hmong Artisans coupon or promo code."),
+            )
         if refusal:
             return refuse(platform, refusal)
         off = platform.benefit(total_base)
@@ -499,6 +507,9 @@ def best_selection(
             if any(r.order.store_id == store for r in ev.orders)
         )
     ] or valid
+    # An offer that applied only in a selection leaving out an instant discount does not apply:
+    # its reason is the one met with the instant discount in place (CPN-3, CPN-6).
+    used_ok = {o.id for ev in valid for o in ev.offers}
     valid.sort(key=_tie_key)
     for o in offers:
         if o.id not in used_ok and o.id not in refusals:
@@ -543,3 +554,42 @@ def selection_from_ids(
         if not o.is_platform:
             store_offers[o.store_id] = (*store_offers.get(o.store_id, ()), o)
     return store_offers, (platform[0] if platform else None)
+
+
+def evaluate_pick(
+    orders: Sequence[StoreOrderIn],
+    *,
+    offers: Sequence[Offer],
+    ids: Iterable[int],
+    buyer: BuyerIn,
+    now: dt.datetime,
+    credits: Sequence[Credit] = (),
+) -> Evaluation:
+    """CPN-3, CPN-5: the buyer's own pick evaluated — the one function the checkout and the
+    preview both ask, so they refuse alike.
+
+    Ids not among `offers` are ignored here (the caller says which are unknown). Two platform
+    offers refuse with "cannot_combine" (one platform discount per checkout). The best
+    applicable instant discount of each store is added (it always applies), then the pick is
+    evaluated; a refusal comes back in the Evaluation.
+    """
+    wanted = set(ids)
+    picked = [o for o in offers if o.id in wanted]
+    platforms = [o for o in picked if o.is_platform]
+    if len(platforms) > 1:
+        refusal = Refusal("cannot_combine", _("Only one platform discount can be used per checkout."))
+        return Evaluation(
+            orders=[OrderResult(order=s, applied=[]) for s in orders],
+            offers=tuple(picked),
+            refusal=(platforms[1], refusal),
+        )
+    store_offers, platform = selection_from_ids(orders, offers=offers, ids=wanted)
+    instants = [o for o in offers if o.kind == Kind.STORE_INSTANT]
+    if instants:
+        best = best_selection(orders, offers=instants, buyer=buyer, now=now)
+        for o in best.best.offers:
+            if not any(p.kind == Kind.STORE_INSTANT for p in store_offers.get(o.store_id, ())):
+                store_offers[o.store_id] = (o, *store_offers.get(o.store_id, ()))
+    return evaluate(
+        orders, store_offers=store_offers, platform=platform, buyer=buyer, now=now, credits=credits
+    )

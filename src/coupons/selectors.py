@@ -94,14 +94,18 @@ def orders_as_input(orders: Sequence, *, categories: bool = True) -> list[engine
 
 def cart_as_input(*, user) -> list[engine.StoreOrderIn]:
     """The buyer's cart as it would be placed: one store order per store (ORD-1), lines keyed by
-    variant id, prices in the store's currency (shipping not counted before an address)."""
-    from cart.models import CartLine
+    variant id, prices in the store's currency (shipping not counted before an address).
+
+    Only the lines the checkout would order: a line with a stock problem or no longer sold is
+    left out by the cart's own rule (cart.selectors.cart_line_view), exactly as the checkout
+    summary leaves it out, so the discount shown is computed on what is shown."""
+    from cart.selectors import cart_line_view, cart_lines
 
     ancestors = _category_ancestors()
     by_store: dict = defaultdict(list)
-    for line in (
-        CartLine.objects.filter(user=user).select_related("variant__product__store").order_by("variant_id")
-    ):
+    for line in sorted(cart_lines(user=user), key=lambda line: line.variant_id):
+        if not cart_line_view(line, locale="").can_checkout:
+            continue
         variant = line.variant
         product = variant.product
         store = product.store
@@ -349,14 +353,9 @@ def checkout_preview(
     choice = engine.best_selection(inputs, offers=offers, buyer=facts, now=now, credits=credits)
     picked = None
     if promotion_ids is not None:
-        store_offers, platform = engine.selection_from_ids(inputs, offers=offers, ids=promotion_ids)
-        for o in choice.best.offers:  # instant discounts always apply
-            if o.kind == Kind.STORE_INSTANT and not any(
-                p.kind == Kind.STORE_INSTANT for p in store_offers.get(o.store_id, ())
-            ):
-                store_offers[o.store_id] = (o, *store_offers.get(o.store_id, ()))
-        ev = engine.evaluate(
-            inputs, store_offers=store_offers, platform=platform, buyer=facts, now=now, credits=credits
+        # CPN-3/CPN-5: the very function the checkout uses decides (coupons.services._evaluate_pick).
+        ev = engine.evaluate_pick(
+            inputs, offers=offers, ids=promotion_ids, buyer=facts, now=now, credits=credits
         )
         picked = _evaluation_dict(ev)
         picked["refusal"] = (
@@ -364,6 +363,14 @@ def checkout_preview(
             if ev.refusal
             else None
         )
+        unknown = sorted(set(promotion_ids) - {o.id for o in offers})
+        if unknown:  # refused first, as the checkout does (unknown_promotion)
+            picked["refusal"] = {
+                "promotion_id": unknown[0],
+                "code": "unknown_promotion",
+                "message": _("These offers are not available to you for this order: %(ids)s.")
+                % {"ids": ", ".join(map(str, unknown))},
+            }
     titles = {o.id: o.title for o in offers}
     return {
         "best": _evaluation_dict(choice.best),
@@ -399,11 +406,7 @@ def promo_code_check(
     if normalised in refusals:
         return None, refusals[normalised]
     offer = next(o for o in offers if o.code == normalised)
-    facts = buyer_facts(user=user, promotion_ids=[offer.id])
-    if offer.is_platform:
-        ev = engine.evaluate(inputs, store_offers={}, platform=offer, buyer=facts, now=now)
-    else:
-        ev = engine.evaluate(
-            inputs, store_offers={offer.store_id: (offer,)}, platform=None, buyer=facts, now=now
-        )
+    facts = buyer_facts(user=user, promotion_ids=[o.id for o in offers])
+    # As the checkout measures it: after the stores' instant discounts (engine.evaluate_pick).
+    ev = engine.evaluate_pick(inputs, offers=offers, ids=[offer.id], buyer=facts, now=now)
     return offer, (ev.refusal[1] if ev.refusal else None)

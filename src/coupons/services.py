@@ -35,7 +35,6 @@ from coupons.models import (
     COLLECTED_KINDS,
     CollectedCoupon,
     Funder,
-    Kind,
     LineDiscount,
     OrderDiscount,
     Promotion,
@@ -86,6 +85,11 @@ def store_follow(*, user, store, now: dt.datetime) -> StoreFollow:
         user=user, store=store, defaults={"followed_at": now}
     )
     return follow
+
+
+def store_unfollow(*, user, store) -> bool:
+    """The buyer stops following a store; its followers-only offers no longer apply to them."""
+    return StoreFollow.objects.filter(user=user, store=store).delete()[0] > 0
 
 
 # --- CPN-8: redemption inside the checkout ----------------------------------------------------------
@@ -175,6 +179,9 @@ def checkout_discounts_apply(
     credits = credits_for(buyer=buyer, lock=True) if use_refund_coupons else []
     if promotion_ids is None:
         choice = engine.best_selection(inputs, offers=offers, buyer=facts, now=now, credits=credits)
+        for offer in offers:  # CPN-6: a code the buyer typed that applies nowhere says why
+            if offer.code and offer.code in codes and offer.id in choice.refusals:
+                raise _refuse(choice.refusals[offer.id], "codes")
         ev = choice.best
     else:
         ev = _evaluate_pick(inputs, offers=offers, ids=promotion_ids, buyer=facts, now=now, credits=credits)
@@ -193,21 +200,8 @@ def _evaluate_pick(inputs, *, offers, ids, buyer, now, credits) -> engine.Evalua
             "ids": ", ".join(map(str, bad))
         }
         raise DomainError(message, code="unknown_promotion", fields={"promotion_ids": [message]}, status=422)
-    store_offers, platform = engine.selection_from_ids(inputs, offers=offers, ids=ids)
-    if len([o for o in offers if o.id in ids and o.is_platform]) > 1:
-        raise _refuse(
-            engine.Refusal("cannot_combine", _("Only one platform discount per order.")), "promotion_ids"
-        )
-    # CPN-3: the instant discounts always apply — add the best instant discount of each store.
-    best = engine.best_selection(
-        inputs, offers=[o for o in offers if o.kind == Kind.STORE_INSTANT], buyer=buyer, now=now
-    )
-    for o in best.best.offers:
-        if not any(p.kind == Kind.STORE_INSTANT for p in store_offers.get(o.store_id, ())):
-            store_offers[o.store_id] = (o, *store_offers.get(o.store_id, ()))
-    ev = engine.evaluate(
-        inputs, store_offers=store_offers, platform=platform, buyer=buyer, now=now, credits=credits
-    )
+    # CPN-3/CPN-5: the same function as the preview decides (two platform offers: cannot_combine).
+    ev = engine.evaluate_pick(inputs, offers=offers, ids=ids, buyer=buyer, now=now, credits=credits)
     if not ev.ok:
         raise _refuse(ev.refusal[1], "promotion_ids")
     return ev
@@ -220,17 +214,7 @@ def _write(*, checkout, orders, ev: engine.Evaluation, buyer, now: dt.datetime) 
     by_store = {o.store_id: o for o in orders}
     used: dict[int, list] = defaultdict(list)  # promotion id → [(order, amount)]
     credit_used: dict[int, list] = defaultdict(list)
-    # CPN-8: every promotion used takes its unit of stock in one conditional UPDATE; the
-    # per-user limit was checked by the engine on uses counted under the buyer's lock.
     promotion_ids = sorted({o.id for o in ev.offers})
-    if promotion_ids:
-        took = (
-            Promotion.objects.filter(pk__in=promotion_ids)
-            .filter(Q(total_stock__isnull=True) | Q(redeemed_count__lt=F("total_stock")))
-            .update(redeemed_count=F("redeemed_count") + 1)
-        )
-        if took != len(promotion_ids):
-            raise _refuse(engine.Refusal("out_of_stock", _("This offer has run out.")), "promotion_ids")
     discounts, line_parts = [], []
     for result in ev.orders:
         order = by_store[result.order.store_id]
@@ -281,6 +265,18 @@ def _write(*, checkout, orders, ev: engine.Evaluation, buyer, now: dt.datetime) 
             RefundCouponUse.objects.create(
                 refund_coupon=coupon, order=order, amount_minor=amount, created_at=now
             )
+    # CPN-8: every promotion used takes its unit of stock in one conditional UPDATE (its only
+    # lock; the per-user limit was checked by the engine on uses counted under the buyer's
+    # lock). Last: a shared platform coupon's row is then held only until the commit; a
+    # refusal rolls everything above back.
+    if promotion_ids:
+        took = (
+            Promotion.objects.filter(pk__in=promotion_ids)
+            .filter(Q(total_stock__isnull=True) | Q(redeemed_count__lt=F("total_stock")))
+            .update(redeemed_count=F("redeemed_count") + 1)
+        )
+        if took != len(promotion_ids):
+            raise _refuse(engine.Refusal("out_of_stock", _("This offer has run out.")), "promotion_ids")
 
 
 # --- give-back of an unpaid order's coupons (CPN-8) ---------------------------------------------------
@@ -380,29 +376,15 @@ def order_capture_with_discounts(*, order, now: dt.datetime):
     One balanced transaction under the capture's own key ("capture:order:<id>"): the buyer's
     payment from provider_clearing and the platform-funded discounts from platform_discounts
     both enter the order's escrow, so the seller is later released the undiscounted amount
-    minus commission. Called before ledger.services.ledger_capture_order, which then finds the
-    key and posts nothing more. None when no discount is platform-funded (the plain capture).
+    minus commission (ledger.services.ledger_capture_order with the platform's share). None
+    when no discount is platform-funded (then the plain capture is the caller's).
     """
-    from ledger.models import Account, Transaction
-    from ledger.services import account_get, capture_key, ledger_post
+    from ledger.services import ledger_capture_order
 
     funded = platform_funded_minor(order)
     if not funded:
         return None
-    escrow = account_get(kind=Account.Kind.ORDER_ESCROW, currency=order.currency, order=order, now=now)
-    platform = account_get(kind=Account.Kind.PLATFORM_DISCOUNTS, currency=order.currency, now=now)
-    lines = [(platform, -funded), (escrow, funded + order.total_minor)]
-    if order.total_minor:
-        clearing = account_get(kind=Account.Kind.PROVIDER_CLEARING, currency=order.currency, now=now)
-        lines.insert(0, (clearing, -order.total_minor))
-    return ledger_post(
-        key=capture_key(order),
-        kind=Transaction.Kind.CAPTURE,
-        lines=lines,
-        memo=f"Payment for order {order.number}, with platform-funded discounts",
-        now=now,
-        order=order,
-    )
+    return ledger_capture_order(order=order, now=now, platform_funded_minor=funded)
 
 
 def refund_platform_share_return(*, refund, now: dt.datetime):

@@ -16,7 +16,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,8 +29,9 @@ from cart.views import back_url, sign_in_response
 from catalog.models import Product, Store
 from core import clock
 from core.errors import DomainError
+from core.money import Money
 from coupons import selectors, services
-from coupons.models import COLLECTED_KINDS, CollectedCoupon, Kind, Promotion, SalePage
+from coupons.models import COLLECTED_KINDS, CollectedCoupon, Kind, Promotion, SalePage, StoreFollow
 
 # --- what a buyer can see and get ------------------------------------------------------------
 
@@ -115,11 +116,45 @@ def store_offers(request: HttpRequest, slug: str) -> HttpResponse:
         product = Product.objects.select_related("category").filter(pk=int(product_id), store=store).first()
     now = clock.now()
     here = (request.htmx.current_url_abs_path if request.htmx else None) or request.get_full_path()
+    return _store_offers_response(request, store=store, product=product, now=now, next_url=here)
+
+
+def _store_offers_response(request: HttpRequest, *, store: Store, product, now,
+                           next_url: str) -> HttpResponse:
+    following = request.user.is_authenticated and StoreFollow.objects.filter(
+        user=request.user, store=store).exists()
     context = {"store": store, "product": product,
                "cards": _cards(request, store_offers_for(store=store, now=now, product=product)),
-               "next": here}
+               "next": next_url, "following": following}
     template = "coupons/_store_offers.html" if request.htmx else "coupons/store_offers.html"
     return _personal(render(request, template, context))
+
+
+@require_POST
+def follow(request: HttpRequest, slug: str) -> HttpResponse:
+    """Follow or unfollow a store (`action`), so its followers-only offers apply (CPN-2)."""
+    store = Store.objects.filter(slug=slug, is_active=True).first()
+    if store is None:
+        raise Http404("No such store")
+    next_url = back_url(request, reverse("coupons:store_offers", args=[store.slug]))
+    if not request.user.is_authenticated:
+        return sign_in_response(request, next_url)
+    if request.POST.get("action") == "unfollow":
+        services.store_unfollow(user=request.user, store=store)
+        done = _("You no longer follow %(store)s.") % {"store": store.name}
+    else:
+        services.store_follow(user=request.user, store=store, now=clock.now())
+        done = _("You follow %(store)s: its offers for followers are yours to use.") % {"store": store.name}
+    if request.htmx:  # the store's offers box again, now with the new state
+        product = None
+        product_id = request.POST.get("product", "")
+        if product_id.isdigit():
+            product = (Product.objects.select_related("category")
+                       .filter(pk=int(product_id), store=store).first())
+        return _store_offers_response(request, store=store, product=product, now=clock.now(),
+                                      next_url=next_url)
+    messages.success(request, done)
+    return redirect(next_url)
 
 
 @require_GET
@@ -169,6 +204,22 @@ def collect(request: HttpRequest, pk: int) -> HttpResponse:
 # --- sale pages -------------------------------------------------------------------------------------
 
 
+def running_sale_pages(*, now: dt.datetime) -> list[SalePage]:
+    """The sale pages on now (CPN-4), ending first on top, with how many coupons each offers."""
+    coupons = Count("promotions", filter=Q(promotions__kind=Kind.PLATFORM_COUPON, promotions__archived=False,
+                                           promotions__paused=False, promotions__starts_at__lte=now,
+                                           promotions__ends_at__gt=now))
+    return list(SalePage.objects.filter(starts_at__lte=now, ends_at__gt=now)
+                .annotate(coupon_count=coupons).order_by("ends_at", "pk"))
+
+
+@require_GET
+def sales(request: HttpRequest) -> HttpResponse:
+    """The running sale pages, for every visitor alike (nothing personal: collecting is on each page)."""
+    return render(request, "coupons/sales.html", {"pages": running_sale_pages(now=clock.now())})
+
+
+
 @require_GET
 def sale_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = SalePage.objects.filter(slug=slug).first()
@@ -196,7 +247,12 @@ def my_coupons(request: HttpRequest) -> HttpResponse:
         ("expired", _("Expired"), _("Their period is over, or they can no longer be used.")),
         ("used", _("Used"), _("Already used as many times as allowed.")),
     ]
+    refund_coupons = [  # PAY-4: COD refund coupons with value left, spent at checkout
+        {"code": c.code, "left": Money(c.left_minor, c.currency)}
+        for c in selectors.credits_for(buyer=request.user)
+    ]
     return _personal(render(request, "coupons/my_coupons.html", {
         "sections": [(key, title, hint, groups[key]) for key, title, hint in sections],
-        "total": sum(len(v) for v in groups.values()),
+        "total": sum(len(v) for v in groups.values()) + len(refund_coupons),
+        "refund_coupons": refund_coupons,
     }))

@@ -10,8 +10,10 @@
   totals to pay, so the page shows the final price and the saving per source.
 
 The form fields: `selection` — "best" (the default: the engine's pick at placing time), "none"
-(no coupon; instant discounts still apply, CPN-3) or promotion ids joined by commas; and
-`promo_code`. A selection the engine refuses falls back to "best" with the refusal shown.
+(no coupon; instant discounts still apply, CPN-3) or promotion ids joined by commas;
+`promo_code`; and `keep_refund_coupons` — ticked, the buyer's COD refund coupons (PAY-4) are
+kept for later; else they are spent on this checkout (the default). A selection the engine
+refuses falls back to "best" with the refusal shown.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from coupons.models import Kind
 
 MAX_PICKED = 20
 BEST, NONE = "best", "none"
+KEEP_REFUND_COUPONS = "keep_refund_coupons"
 
 
 def _parse_selection(raw: str) -> list[int] | None | str:
@@ -47,10 +50,19 @@ def _code(data) -> str:
     return (data.get("promo_code") or "").strip()[:PROMO_CODE_INPUT_MAX]
 
 
+def _use_refund_coupons(data) -> bool:
+    """PAY-4: the buyer's COD refund coupons are spent unless "keep them for later" is ticked."""
+    return not data.get(KEEP_REFUND_COUPONS)
+
+
 def checkout_coupon_kwargs(data) -> dict:
     """checkout_place's coupon arguments from the submitted checkout form."""
     code = _code(data)
-    return {"promotion_ids": _parse_selection(data.get("selection", "")), "codes": [code] if code else []}
+    return {
+        "promotion_ids": _parse_selection(data.get("selection", "")),
+        "codes": [code] if code else [],
+        "use_refund_coupons": _use_refund_coupons(data),
+    }
 
 
 def _kind_label(kind: str) -> str:
@@ -80,8 +92,10 @@ def checkout_coupons_context(request, preview) -> dict:
     code_refusal = code_offer = None
     if code:
         code_offer, code_refusal = selectors.promo_code_check(user=request.user, code=code, now=now)
+    credits = selectors.credits_for(buyer=request.user)  # PAY-4: COD refund coupons, used by default
+    use_credits = bool(credits) and _use_refund_coupons(data)
     result = selectors.checkout_preview(user=request.user, now=now, codes=[code] if code else [],
-                                        promotion_ids=wanted)
+                                        promotion_ids=wanted, use_refund_coupons=use_credits)
     titles = {row["promotion_id"]: row["title"] for row in result["not_applicable"]}
     for ev in [result["best"], *result["alternatives"]]:
         for row in ev["saving"]:
@@ -122,6 +136,8 @@ def checkout_coupons_context(request, preview) -> dict:
             option["value"] = BEST  # placing then lets the engine pick the best again
     used = set(chosen["promotion_ids"])
     return {"coupons": {
+        "refund_coupons": [{"code": c.code, "left": Money(c.left_minor, c.currency)} for c in credits],
+        "refund_coupons_kept": bool(credits) and not use_credits,
         "options": options,
         "has_coupons": bool(options),
         "none_checked": wanted_value == NONE,

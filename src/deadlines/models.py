@@ -8,21 +8,24 @@ again by the next worker — no lease to expire.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class Status(models.TextChoices):
-    PENDING = "pending", "Pending"
-    FIRED = "fired", "Fired"
-    SKIPPED = "skipped", "Skipped (the subject had moved on)"
-    DISARMED = "disarmed", "Disarmed"
+    PENDING = "pending", gettext_lazy("Pending")
+    FIRED = "fired", gettext_lazy("Fired")
+    SKIPPED = "skipped", gettext_lazy("Skipped (the subject had moved on)")
+    DISARMED = "disarmed", gettext_lazy("Disarmed")
 
 
 class Deadline(models.Model):
     kind = models.CharField(max_length=50)
-    subject_type = models.CharField(max_length=30, help_text='What the deadline acts on, e.g. "order".')
+    subject_type = models.CharField(max_length=30, help_text=gettext_lazy(
+        'What the deadline acts on, e.g. "order".'))
     subject_id = models.BigIntegerField()
     armed_state = models.CharField(
-        max_length=40, help_text="The subject's state when armed; firing re-checks it under a lock."
+        max_length=40, help_text=gettext_lazy(
+            "The subject's state when armed; firing re-checks it under a lock.")
     )
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -59,6 +59,16 @@ def _is_plain(field) -> bool:
     )
 
 
+_TEXT = (models.CharField, models.TextField)
+
+
+def _text_value(get, obj):
+    """A text column's value; a lazily translated string (a choice label) as its text, which
+    psycopg cannot adapt by itself (the ORM's conversion does the same)."""
+    value = get(obj)
+    return value if value is None or type(value) is str else str(value)
+
+
 @functools.cache
 def _getters(model, names: tuple[str, ...], add: bool) -> list:
     """Per field, obj → the value to send (the ORM's conversion, or the plain attribute)."""
@@ -66,7 +76,9 @@ def _getters(model, names: tuple[str, ...], add: bool) -> list:
     getters = []
     for name in names:
         field = model._meta.get_field(name)
-        if postgres and _is_plain(field):
+        if postgres and _is_plain(field) and isinstance(field, _TEXT):
+            getters.append(functools.partial(_text_value, operator.attrgetter(field.attname)))
+        elif postgres and _is_plain(field):
             getters.append(operator.attrgetter(field.attname))
         else:
             getters.append(

@@ -41,6 +41,22 @@ def deadline_arm(
     return deadline
 
 
+def deadlines_arm_fresh(deadlines: list[Deadline]) -> list[Deadline]:
+    """Arm new Deadline rows (unsaved) of subjects known to have nothing pending of their kinds.
+
+    For a caller that has just created the subject or disarmed all its deadlines in this
+    transaction: one INSERT for all, without deadline_arm's disarm of each kind first.
+    Outside a deadline batch only (a batch tracks its subjects' pending rows itself).
+    """
+    if current() is not None:
+        raise RuntimeError("deadlines_arm_fresh runs outside deadline batches; use deadline_arm")
+    if len(deadlines) == 1:
+        deadlines[0].save(force_insert=True)
+    else:
+        Deadline.objects.bulk_create(deadlines)
+    return deadlines
+
+
 def deadline_disarm(*, subject_type: str, subject_id: int, now: dt.datetime, kind: str | None = None) -> int:
     """Disarm the subject's pending deadlines (of one kind, or all).
 

@@ -3,7 +3,7 @@ and API, which go through disputes.services and are audited; the admin changes n
 
 from django.contrib import admin
 
-from disputes.models import Dispute, DisputeEvent
+from disputes.models import Dispute, DisputeEvent, DisputeLine, DisputeMessage, Evidence
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -44,3 +44,8 @@ class DisputeAdmin(ReadOnly):
     list_filter = ("kind", "state", "is_open")
     search_fields = ("order__number",)
     inlines = [EventInline]
+
+
+# Every model is listed (read-only): lines, events, messages and evidence metadata (the files
+# themselves are served only through the dispute pages, to the two parties and staff).
+admin.site.register([DisputeLine, DisputeEvent, DisputeMessage, Evidence], ReadOnly)

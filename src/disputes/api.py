@@ -114,6 +114,8 @@ def dispute_out(dispute: Dispute) -> dict:
         "refunded": _money(dispute.refunded_minor, c),
         "return_carrier": dispute.return_carrier,
         "return_tracking_number": dispute.return_tracking_number,
+        "reship_carrier": dispute.reship_carrier,
+        "reship_tracking_number": dispute.reship_tracking_number,
         "evidence_party": dispute.evidence_party,
         "evidence_note": dispute.evidence_note,
         "due_at": dispute.due_at,
@@ -279,7 +281,38 @@ def return_tracking(request, dispute_id: int, payload: ReturnTrackingIn):
     return _fresh(dispute_id)
 
 
+@router.post("/disputes/{dispute_id}/warranty-confirm", response={200: DisputeOut, **ERRORS})
+def warranty_confirm(request, dispute_id: int):
+    """WAR-1: the buyer confirms the repaired or replacement item is fine."""
+    services.warranty_outcome_confirm(
+        dispute=_dispute(request, dispute_id), buyer=request.auth, now=clock.now()
+    )
+    return _fresh(dispute_id)
+
+
+@router.post("/disputes/{dispute_id}/warranty-reopen", response={200: DisputeOut, **ERRORS})
+def warranty_reopen(request, dispute_id: int, payload: NoteIn):
+    """WAR-1: the buyer reopens the request to the dispute team."""
+    services.warranty_reopen(
+        dispute=_dispute(request, dispute_id), buyer=request.auth, note=payload.note, now=clock.now()
+    )
+    return _fresh(dispute_id)
+
+
 # --- seller --------------------------------------------------------------------------------------
+
+
+@router.post("/disputes/{dispute_id}/warranty-reship", response={200: DisputeOut, **ERRORS})
+def warranty_reship(request, dispute_id: int, payload: ReturnTrackingIn):
+    """WAR-1: the seller ships the repaired or replacement item back, with tracking."""
+    services.warranty_reship(
+        dispute=_dispute(request, dispute_id),
+        seller=request.auth,
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+        now=clock.now(),
+    )
+    return _fresh(dispute_id)
 
 
 @router.post("/disputes/{dispute_id}/agree", response={200: DisputeOut, **ERRORS})

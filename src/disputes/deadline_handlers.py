@@ -94,6 +94,8 @@ HANDLERS = {
     DeadlineKind.RETURN_SHIP: services.return_ship_expire,
     DeadlineKind.RETURN_CONFIRM: services.return_confirm_expire,
     DeadlineKind.EVIDENCE: services.evidence_expire,
+    DeadlineKind.RESHIP: services.warranty_reship_expire,  # WAR-1
+    DeadlineKind.OUTCOME: services.warranty_outcome_expire,  # WAR-1
 }
 
 

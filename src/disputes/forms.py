@@ -103,16 +103,16 @@ class EvidenceFilesField(forms.FileField):
         kwargs.setdefault(
             "help_text",
             _(
-                "Photos (JPEG, PNG, WebP), videos (MP4, WebM) or PDF documents. Files are checked by what "
-                "they contain, and only you, the other side and our dispute team can open them."
+                "Photos (JPEG, PNG, WebP, GIF), videos (MP4, WebM) or PDF documents. Files are checked by "
+                "what they contain, and only you, the other side and our dispute team can open them."
             ),
         )
         kwargs.setdefault(
             "widget",
             MultipleFileInput(
                 attrs={
-                    "accept": ".jpg,.jpeg,.png,.webp,.pdf,.mp4,.webm,image/jpeg,image/png,image/webp,"
-                    "application/pdf,video/mp4,video/webm",
+                    "accept": ".jpg,.jpeg,.png,.webp,.gif,.pdf,.mp4,.webm,image/jpeg,image/png,image/webp,"
+                    "image/gif,application/pdf,video/mp4,video/webm",
                 }
             ),
         )
@@ -393,6 +393,25 @@ class ReturnTrackingForm(PageForm):
             "carrier": self.cleaned_data["carrier"],
             "tracking_number": self.cleaned_data["tracking_number"],
         }
+
+
+class ReshipForm(ReturnTrackingForm):
+    """WAR-1: the seller's parcel with the repaired or replacement item."""
+
+    auto_id_prefix = "reship"
+
+
+class ReopenForm(PageForm):
+    """WAR-1: the buyer reopens the request to the dispute team: what is still wrong."""
+
+    auto_id_prefix = "reopen"
+
+    note = forms.CharField(
+        label=_("What is still wrong"), max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def service_kwargs(self) -> dict:
+        return {"note": self.cleaned_data["note"]}
 
 
 class WarrantyForm(_CurrencyForm):

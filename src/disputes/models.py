@@ -66,6 +66,11 @@ class Dispute(models.Model):
     )
     return_received_at = models.DateTimeField(null=True, blank=True)
 
+    # WAR-1: the repaired or replacement item the seller sends back.
+    reship_carrier = models.CharField(max_length=80, blank=True)
+    reship_tracking_number = models.CharField(max_length=80, blank=True)
+    reshipped_at = models.DateTimeField(null=True, blank=True)
+
     # DSP-5: evidence asked by the dispute team.
     evidence_party = models.CharField(max_length=10, choices=Party.choices, blank=True)
     evidence_note = models.TextField(max_length=2000, blank=True)
@@ -173,3 +178,23 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"evidence {self.pk} of dispute {self.dispute_id}"
+
+
+class ReturnScan(models.Model):
+    """DSP-3: a carrier scan of the buyer's return parcel, from the tracking webhook
+    (orders.webhooks) when its tracking number is the dispute's return tracking. Applied once
+    per carrier event id; a "delivered" scan sets Dispute.return_delivered_at."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="return_scans")
+    external_id = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=20)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    location = models.CharField(max_length=120, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"return scan {self.status} of dispute {self.dispute_id}"

@@ -116,6 +116,36 @@ def return_shipped(dispute, *, now: dt.datetime) -> None:
     )
 
 
+def repairing(dispute, *, now: dt.datetime) -> None:
+    """WAR-1: the seller has the item; the buyer learns by when it comes back."""
+    _send(
+        dispute,
+        ("buyer",),
+        f"repair:{_step(dispute)}",
+        _("Your item of order %(n)s arrived at the seller") % {"n": dispute.order.number},
+        _("The seller sends it back repaired, or a replacement, with tracking by %(due)s.")
+        % {"due": _when(dispute.due_at)},
+        now,
+    )
+
+
+def reshipped(dispute, *, now: dt.datetime) -> None:
+    """WAR-1: the repaired or replacement item is on its way to the buyer."""
+    _send(
+        dispute,
+        ("buyer",),
+        f"reship:{_step(dispute)}",
+        _("Your repaired or replacement item of order %(n)s is on its way") % {"n": dispute.order.number},
+        _("Tracking: %(carrier)s %(number)s. Confirm it is fine, or reopen the request, by %(due)s.")
+        % {
+            "carrier": dispute.reship_carrier,
+            "number": dispute.reship_tracking_number,
+            "due": _when(dispute.due_at),
+        },
+        now,
+    )
+
+
 def evidence_requested(dispute, *, now: dt.datetime) -> None:
     n = dispute.order.number
     _send(
@@ -191,6 +221,13 @@ REMINDERS = {
     ),
     "dispute_return_confirm": gettext_lazy("Confirm the returned goods of order %(n)s by %(due)s."),
     "dispute_evidence": gettext_lazy("Send the evidence asked for on order %(n)s by %(due)s."),
+    "warranty_reship": gettext_lazy(
+        "Send the repaired or replacement item of order %(n)s with tracking by %(due)s, or the "
+        "dispute team takes the request."
+    ),
+    "warranty_outcome": gettext_lazy(
+        "Tell us by %(due)s whether the repaired or replacement item of order %(n)s is fine."
+    ),
 }
 
 

@@ -285,3 +285,21 @@ def check_team_decide(dispute: Dispute, now: dt.datetime) -> Decision:
 def check_evidence_answer(dispute: Dispute, party: str) -> bool:
     """DSP-5: whether `party` posting evidence answers the team's request."""
     return dispute.state == S.AWAITING_EVIDENCE and dispute.evidence_party == party
+
+
+# --- warranty repair / replacement (WAR-1) -------------------------------------------------------
+
+
+def is_repair(dispute: Dispute) -> bool:
+    """WAR-1: a warranty request whose agreed solution is a repair or a replacement."""
+    return dispute.kind == Kind.WARRANTY and dispute.agreed_solution in ("repair", "replacement")
+
+
+def check_warranty_reship(dispute: Dispute, now: dt.datetime) -> Decision:
+    """WAR-1: the seller ships the repaired or replacement item back, with tracking, in time."""
+    return _state_is(dispute, S.REPAIRING, rule="WAR-1") and _before_due(dispute, now, "WAR-1")
+
+
+def check_warranty_outcome(dispute: Dispute, now: dt.datetime) -> Decision:
+    """WAR-1: the buyer confirms the repaired or replacement item, or reopens it to the team."""
+    return _state_is(dispute, S.RESHIPPED, rule="WAR-1") and _before_due(dispute, now, "WAR-1")

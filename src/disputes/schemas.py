@@ -138,6 +138,8 @@ class DisputeOut(Schema):
     refunded: MoneyOut
     return_carrier: str
     return_tracking_number: str
+    reship_carrier: str = ""  # WAR-1: the repaired or replacement item sent back
+    reship_tracking_number: str = ""
     evidence_party: str
     evidence_note: str
     due_at: dt.datetime | None

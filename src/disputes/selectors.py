@@ -119,3 +119,17 @@ def paypal_note(dispute: Dispute) -> str:
         "This order was paid with PayPal: you may also open a case with PayPal within %(days)s days of "
         "payment (until %(until)s). We record it for information only."
     ) % {"days": policy.paypal_dispute_window.days, "until": f"{dispute.paypal_dispute_until:%Y-%m-%d}"}
+
+
+def suggested_amount_minor(order, quantities: dict[int, int]) -> int:
+    """DSP-1: the refund the dispute form suggests for the units chosen ({line id: quantity}):
+    every unit of every line → all that can still be refunded (shipping included); otherwise what
+    those units cost, never above the refundable amount (the bound disputes.services checks)."""
+    from payments.services import order_refundable_minor
+
+    refundable = order_refundable_minor(order)
+    lines = list(order.lines.all())
+    chosen = {line.pk: max(0, min(quantities.get(line.pk, 0), line.quantity)) for line in lines}
+    if all(chosen[line.pk] == line.quantity for line in lines):
+        return refundable
+    return min(refundable, sum(line.unit_price_minor * chosen[line.pk] for line in lines))

@@ -33,8 +33,11 @@ from disputes.rules import (
     check_seller_answer,
     check_team_decide,
     check_team_request_evidence,
+    check_warranty_outcome,
+    check_warranty_reship,
     check_withdraw,
     has_no_tracking,
+    is_repair,
 )
 from disputes.states import (
     ARMS,
@@ -59,9 +62,7 @@ from disputes.transitions import (
 )
 from orders.models import Order
 from orders.rules import Decision
-from orders.states import Actor as OrderActor
-from orders.states import State as OrderState
-from orders.transitions import order_locked, order_transition
+from orders.transitions import order_locked
 
 S = DisputeState
 A = DisputeActor
@@ -249,27 +250,12 @@ def _warranty_clawback(dispute: Dispute, amount_minor: int, now: dt.datetime) ->
 
 
 def after_close(order: Order, now: dt.datetime) -> None:
-    """BP-2: when the last open dispute closes after protection ended (its deadline was
-    skipped while the dispute was open), the order completes and escrow goes to the seller."""
-    from ledger.services import ledger_release_order
+    """BP-2: when the last open case closes after protection ended (its deadline was skipped while
+    the case was open), the order completes and escrow goes to the seller — the one path every
+    case shares (orders.deadline_handlers.order_complete_after_case)."""
+    from orders.deadline_handlers import order_complete_after_case
 
-    if (
-        order.state != OrderState.SHIPPED
-        or order.protection_ends_at is None
-        or now < order.protection_ends_at
-    ):
-        return
-    if order.disputes.filter(is_open=True).exists():
-        return
-    order_transition(
-        order=order,
-        to=OrderState.COMPLETED,
-        actor=OrderActor.SYSTEM,
-        now=now,
-        kind="protection_ended",
-        reason="Buyer protection ended; the dispute is closed",
-    )
-    ledger_release_order(order=order, now=now)
+    order_complete_after_case(order=order, now=now, reason="Buyer protection ended; the dispute is closed")
 
 
 def _close_with_refund(
@@ -309,9 +295,11 @@ def _to_return(
     actor_user=None,
     kind: str,
     note: str = "",
+    solution: str = Solution.RETURN_AND_REFUND,
 ) -> Dispute:
-    """DSP-3: the goods go back; the refund of `amount_minor` follows the seller's confirmation."""
-    dispute.agreed_solution = Solution.RETURN_AND_REFUND
+    """DSP-3: the goods go back; the refund of `amount_minor` follows the seller's confirmation.
+    WAR-1: a repair or replacement sends the item in the same way (`solution`, no refund)."""
+    dispute.agreed_solution = solution
     dispute.agreed_amount_minor = amount_minor
     dispute.save(update_fields=["agreed_solution", "agreed_amount_minor"])
     moved = dispute_transition(
@@ -350,14 +338,17 @@ def _grant(
             kind=kind,
             note=note,
         )
-    if solution in (Solution.REPAIR, Solution.REPLACEMENT):
-        dispute.agreed_solution = solution
-        dispute.save(update_fields=["agreed_solution"])
-        closed = dispute_transition(
-            dispute=dispute, to=S.RESOLVED, actor=actor, actor_user=actor_user, now=now, kind=kind, note=note
+    if solution in (Solution.REPAIR, Solution.REPLACEMENT):  # WAR-1: the buyer sends the item in
+        return _to_return(
+            dispute,
+            amount_minor=0,
+            actor=actor,
+            actor_user=actor_user,
+            now=now,
+            kind=kind,
+            note=note,
+            solution=solution,
         )
-        notices.closed(closed, now=now)
-        return closed
     dispute.agreed_solution = solution
     dispute.agreed_amount_minor = amount_minor
     dispute.save(update_fields=["agreed_solution", "agreed_amount_minor"])
@@ -733,6 +724,14 @@ def dispute_message(
 # --- the return (DSP-3) -----------------------------------------------------------------------------
 
 
+def _tracking(tracking_number, fields: dict) -> str:
+    # Stored upper-case without spaces, as carriers print it in groups ("9400 1000 …").
+    tracking = "".join((tracking_number or "").split()).upper() if isinstance(tracking_number, str) else ""
+    if not tracking or len(tracking) > 80 or not tracking.replace("-", "").isalnum():
+        fields["tracking_number"] = [_("Enter the tracking number: letters and digits, up to 80.")]
+    return tracking
+
+
 def return_tracking_submit(
     *, dispute: Dispute, buyer, carrier: str, tracking_number: str, now: dt.datetime
 ) -> Dispute:
@@ -740,15 +739,17 @@ def return_tracking_submit(
     the seller then has 30 days to confirm receipt."""
     fields: dict = {}
     carrier = _text(carrier, field="carrier", fields=fields, required=True, limit=80)
-    # Stored upper-case without spaces, as carriers print it in groups ("9400 1000 …").
-    tracking = "".join((tracking_number or "").split()).upper() if isinstance(tracking_number, str) else ""
-    if not tracking or len(tracking) > 80 or not tracking.replace("-", "").isalnum():
-        fields["tracking_number"] = [_("Enter the tracking number: letters and digits, up to 80.")]
+    tracking = _tracking(tracking_number, fields)
     with transaction.atomic():
         _order, locked = dispute_locked(dispute)
         _buyer_of(locked, buyer)
         if locked.return_tracking_number:
             _enforce(check_return_tracking(locked, now), conflict=True)
+        if tracking and tracking == "".join((locked.order.tracking_number or "").split()).upper():
+            # The carrier's scans of this number are the outbound parcel's, not the return's.
+            fields["tracking_number"] = [
+                _("This is the seller's shipment; enter the return parcel's number.")
+            ]
         if fields:
             raise _invalid(fields)
         _enforce(check_return_tracking(locked, now), conflict=True)
@@ -771,24 +772,91 @@ def return_tracking_submit(
 
 def return_tracking_delivered(*, dispute: Dispute, now: dt.datetime, staff=None) -> Dispute:
     """DSP-3: the carrier reports the return parcel delivered (used when the seller stays silent).
-    Called by a carrier integration, or by staff who saw the carrier's scan (audited)."""
+    The tracking webhook feeds it (return_scan_record); staff who saw the carrier's scan may too
+    (audited)."""
     if staff is not None:
         _staff(staff)
     with transaction.atomic():
         _order, locked = dispute_locked(dispute)
         if staff is not None:
             audit_record(actor=staff, action="dispute.return_delivered", data={"dispute": locked.pk}, at=now)
-        if locked.state == S.RETURN_SHIPPED and locked.return_delivered_at is None:
-            locked.return_delivered_at = now
-            locked.save(update_fields=["return_delivered_at"])
-            dispute_event(
-                locked,
-                kind="return_delivered",
-                actor=A.SYSTEM,
-                now=now,
-                note="The carrier reports the return parcel delivered.",
-            )
+        _mark_delivered(locked, at=now, now=now)
         return locked
+
+
+def _mark_delivered(locked: Dispute, *, at: dt.datetime, now: dt.datetime, data: dict | None = None) -> None:
+    if locked.state == S.RETURN_SHIPPED and locked.return_delivered_at is None:
+        locked.return_delivered_at = at
+        locked.save(update_fields=["return_delivered_at"])
+        dispute_event(
+            locked,
+            kind="return_delivered",
+            actor=A.SYSTEM,
+            now=now,
+            note="The carrier reports the return parcel delivered.",
+            data=data,
+        )
+
+
+def return_scan_for(tracking_number: str) -> Dispute | None:
+    """DSP-3: the dispute whose submitted return tracking is `tracking_number` (latest first)."""
+    number = "".join((tracking_number or "").split()).upper()
+    if not number:
+        return None
+    return (
+        Dispute.objects.filter(return_tracking_number=number)
+        .order_by("-return_shipped_at", "-pk")
+        .first()
+    )
+
+
+def return_scan_record(
+    *,
+    dispute: Dispute,
+    event_id: str,
+    status: str,
+    occurred_at: dt.datetime,
+    location: str = "",
+    description: str = "",
+    now: dt.datetime,
+):
+    """DSP-3: one carrier scan of the buyer's return parcel (the tracking webhook), applied once
+    per event id. A "delivered" scan while the seller has still to confirm records the delivery,
+    so the seller's 30 days of silence end in a refund instead of the dispute team.
+
+    Returns (scan, created)."""
+    from disputes.models import ReturnScan
+
+    with transaction.atomic():
+        _order, locked = dispute_locked(dispute)
+        seen = ReturnScan.objects.filter(external_id=event_id).first()
+        if seen is not None:
+            return seen, False
+        try:
+            with transaction.atomic():
+                scan = ReturnScan.objects.create(
+                    dispute=locked,
+                    external_id=event_id,
+                    status=status,
+                    occurred_at=occurred_at,
+                    received_at=now,
+                    location=(location or "")[:120],
+                    description=(description or "")[:300],
+                )
+        except IntegrityError:  # the same event delivered twice at once
+            return ReturnScan.objects.get(external_id=event_id), False
+        dispute_event(
+            locked,
+            kind="return_scan",
+            actor=A.SYSTEM,
+            now=now,
+            note=f"{status} {location}".strip()[:300],
+            data={"event_id": event_id, "status": status, "occurred_at": occurred_at.isoformat()},
+            on_order=False,
+        )
+        if status == "delivered":
+            _mark_delivered(locked, at=min(occurred_at, now), now=now, data={"event_id": event_id})
+        return scan, True
 
 
 def return_receipt_confirm(*, dispute: Dispute, seller, now: dt.datetime) -> Dispute:
@@ -799,6 +867,13 @@ def return_receipt_confirm(*, dispute: Dispute, seller, now: dt.datetime) -> Dis
         _enforce(check_return_receipt(locked, now), conflict=True)
         locked.return_received_at = now
         locked.save(update_fields=["return_received_at"])
+        if is_repair(locked):  # WAR-1: now the seller repairs or replaces and ships back
+            moved = dispute_transition(
+                dispute=locked, to=S.REPAIRING, actor=A.SELLER, actor_user=seller, now=now,
+                kind="warranty_item_received",
+            )
+            notices.repairing(moved, now=now)
+            return moved
         return _close_with_refund(
             locked,
             amount_minor=locked.agreed_amount_minor or 0,
@@ -831,6 +906,72 @@ def return_receipt_object(
             now=now,
             kind="return_objected",
             note=note,
+        )
+        notices.escalated(moved, now=now)
+        return moved
+
+
+# --- warranty repair / replacement (WAR-1) ----------------------------------------------------------
+
+
+def warranty_reship(
+    *, dispute: Dispute, seller, carrier: str, tracking_number: str, now: dt.datetime
+) -> Dispute:
+    """WAR-1: the seller ships the repaired or replacement item back with tracking, within the
+    reship window; the buyer then confirms it or reopens the request to the team."""
+    fields: dict = {}
+    carrier = _text(carrier, field="carrier", fields=fields, required=True, limit=80)
+    tracking = _tracking(tracking_number, fields)
+    with transaction.atomic():
+        _order, locked = dispute_locked(dispute)
+        _seller_of(locked, seller)
+        if fields:
+            raise _invalid(fields)
+        _enforce(check_warranty_reship(locked, now), conflict=True)
+        locked.reship_carrier, locked.reship_tracking_number = carrier, tracking
+        locked.reshipped_at = now
+        locked.save(update_fields=["reship_carrier", "reship_tracking_number", "reshipped_at"])
+        moved = dispute_transition(
+            dispute=locked,
+            to=S.RESHIPPED,
+            actor=A.SELLER,
+            actor_user=seller,
+            now=now,
+            kind="warranty_reshipped",
+            note=f"{carrier} {tracking}",
+            data={"carrier": carrier, "tracking_number": tracking},
+        )
+        notices.reshipped(moved, now=now)
+        return moved
+
+
+def warranty_outcome_confirm(*, dispute: Dispute, buyer, now: dt.datetime) -> Dispute:
+    """WAR-1: the buyer confirms the repaired or replacement item is fine: resolved."""
+    with transaction.atomic():
+        _order, locked = dispute_locked(dispute)
+        _buyer_of(locked, buyer)
+        _enforce(check_warranty_outcome(locked, now), conflict=True)
+        closed = dispute_transition(
+            dispute=locked, to=S.RESOLVED, actor=A.BUYER, actor_user=buyer, now=now, kind="warranty_confirmed"
+        )
+        after_close(closed.order, now)
+        notices.closed(closed, now=now)
+        return closed
+
+
+def warranty_reopen(*, dispute: Dispute, buyer, note: str, now: dt.datetime) -> Dispute:
+    """WAR-1: the repaired or replacement item is not right: the buyer reopens it to the team."""
+    fields: dict = {}
+    note = _text(note, field="note", fields=fields, required=True, limit=MAX_NOTE)
+    with transaction.atomic():
+        _order, locked = dispute_locked(dispute)
+        _buyer_of(locked, buyer)
+        if fields:
+            raise _invalid(fields)
+        _enforce(check_warranty_outcome(locked, now), conflict=True)
+        moved = dispute_transition(
+            dispute=locked, to=S.TEAM_REVIEW, actor=A.BUYER, actor_user=buyer, now=now,
+            kind="warranty_reopened", note=note,
         )
         notices.escalated(moved, now=now)
         return moved
@@ -1044,7 +1185,7 @@ def return_confirm_expire(*, dispute: Dispute, now: dt.datetime) -> str:
         _order, locked = dispute_locked(dispute)
         if locked.state != S.RETURN_SHIPPED:
             return "skipped: dispute moved on"
-        if locked.return_delivered_at is not None:
+        if locked.return_delivered_at is not None and not is_repair(locked):
             _close_with_refund(
                 locked,
                 amount_minor=locked.agreed_amount_minor or 0,
@@ -1060,7 +1201,9 @@ def return_confirm_expire(*, dispute: Dispute, now: dt.datetime) -> str:
             actor=A.SYSTEM,
             now=now,
             kind="escalated",
-            note="The seller did not confirm and the parcel shows no delivery.",
+            note="The seller did not confirm the item arrived."
+            if is_repair(locked)
+            else "The seller did not confirm and the parcel shows no delivery.",
         )
         notices.escalated(moved, now=now)
         return "escalated"
@@ -1081,3 +1224,40 @@ def evidence_expire(*, dispute: Dispute, now: dt.datetime) -> str:
             note="The evidence deadline passed.",
         )
         return "back to the team"
+
+
+def warranty_reship_expire(*, dispute: Dispute, now: dt.datetime) -> str:
+    """WAR-1: the seller did not ship the repaired or replacement item in time → the team."""
+    with atomic():
+        _order, locked = dispute_locked(dispute)
+        if locked.state != S.REPAIRING:
+            return "skipped: dispute moved on"
+        moved = dispute_transition(
+            dispute=locked,
+            to=S.TEAM_REVIEW,
+            actor=A.SYSTEM,
+            now=now,
+            kind="escalated",
+            note="The seller did not send the repaired or replacement item in time.",
+        )
+        notices.escalated(moved, now=now)
+        return "escalated"
+
+
+def warranty_outcome_expire(*, dispute: Dispute, now: dt.datetime) -> str:
+    """WAR-1: the buyer neither confirmed nor reopened in time → resolved."""
+    with atomic():
+        _order, locked = dispute_locked(dispute)
+        if locked.state != S.RESHIPPED:
+            return "skipped: dispute moved on"
+        closed = dispute_transition(
+            dispute=locked,
+            to=S.RESOLVED,
+            actor=A.SYSTEM,
+            now=now,
+            kind="warranty_outcome_silent",
+            note="The buyer did not reopen the request in time.",
+        )
+        after_close(closed.order, now)
+        notices.closed(closed, now=now)
+        return "resolved"

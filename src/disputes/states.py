@@ -17,8 +17,15 @@ timeline), disarms the old state's deadline and arms the one `ARMS` names.
     team_review ──decide──▶ refunded | closed_no_refund | awaiting_return (decided with return)
     Any open state ──buyer withdraws──▶ withdrawn.
 
-Warranty requests (WAR-1) use the same table: the seller agrees (refund → refunded;
-repair or replacement → resolved), refuses or stays silent → team_review.
+Warranty requests (WAR-1) use the same table: the seller agrees (refund → refunded), refuses or
+stays silent → team_review. Repair or replacement agreed: the buyer sends the item in like a
+return (awaiting_return, its window; return_shipped, the seller confirms receipt), then
+
+    return_shipped ──seller confirms receipt──▶ warranty_repairing ──seller ships back (tracking)──▶
+       warranty_reshipped ──buyer confirms / silence──▶ resolved
+             │                 └──buyer reopens──▶ team_review
+             └── reship window passes (seller silent) ──▶ team_review
+    return_shipped ──seller silent 30 days──▶ team_review (no refund to grant on a repair)
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ class DisputeState(models.TextChoices):
     NEGOTIATING = "negotiating", _("The seller disagreed: negotiating")
     AWAITING_RETURN = "awaiting_return", _("Waiting for the buyer to send the goods back")
     RETURN_SHIPPED = "return_shipped", _("Goods sent back: waiting for the seller to confirm")
+    REPAIRING = "warranty_repairing", _("The seller has the item: repairing or replacing it")  # WAR-1
+    RESHIPPED = "warranty_reshipped", _("Repaired or replacement item sent: waiting for the buyer")  # WAR-1
     TEAM_REVIEW = "team_review", _("With the dispute team")
     AWAITING_EVIDENCE = "awaiting_evidence", _("The dispute team asked for more evidence")
     REFUNDED = "refunded", _("Closed: refunded")
@@ -111,11 +120,15 @@ class DeadlineKind(models.TextChoices):
     RETURN_SHIP = "dispute_return_ship", _("Send the goods back by")  # DSP-3
     RETURN_CONFIRM = "dispute_return_confirm", _("The seller confirms the returned goods by")  # DSP-3
     EVIDENCE = "dispute_evidence", _("Send the evidence asked for by")  # DSP-5
+    RESHIP = "warranty_reship", _("The seller sends the repaired or replacement item by")  # WAR-1
+    OUTCOME = "warranty_outcome", _("Confirm the repaired or replacement item by")  # WAR-1
 
 
 S = DisputeState
 A = DisputeActor
-_OPEN_NON_TEAM = (S.AWAITING_SELLER, S.NEGOTIATING, S.AWAITING_RETURN, S.RETURN_SHIPPED)
+_OPEN_NON_TEAM = (
+    S.AWAITING_SELLER, S.NEGOTIATING, S.AWAITING_RETURN, S.RETURN_SHIPPED, S.REPAIRING, S.RESHIPPED
+)
 
 # (from, to) → the actors allowed to make the move.
 MOVES: dict[tuple[DisputeState, DisputeState], frozenset[DisputeActor]] = {
@@ -133,6 +146,12 @@ MOVES: dict[tuple[DisputeState, DisputeState], frozenset[DisputeActor]] = {
     (S.AWAITING_RETURN, S.CLOSED_NO_REFUND): frozenset({A.SYSTEM}),
     (S.RETURN_SHIPPED, S.REFUNDED): frozenset({A.SELLER, A.SYSTEM}),
     (S.RETURN_SHIPPED, S.TEAM_REVIEW): frozenset({A.SELLER, A.SYSTEM}),
+    # WAR-1 repair / replacement: the item went in (awaiting_return → return_shipped as above)
+    (S.RETURN_SHIPPED, S.REPAIRING): frozenset({A.SELLER}),
+    (S.REPAIRING, S.RESHIPPED): frozenset({A.SELLER}),
+    (S.REPAIRING, S.TEAM_REVIEW): frozenset({A.SYSTEM}),
+    (S.RESHIPPED, S.RESOLVED): frozenset({A.BUYER, A.SYSTEM}),
+    (S.RESHIPPED, S.TEAM_REVIEW): frozenset({A.BUYER}),
     (S.TEAM_REVIEW, S.AWAITING_EVIDENCE): frozenset({A.STAFF}),
     (S.TEAM_REVIEW, S.REFUNDED): frozenset({A.STAFF}),
     (S.TEAM_REVIEW, S.CLOSED_NO_REFUND): frozenset({A.STAFF}),
@@ -154,6 +173,8 @@ ARMS: dict[DisputeState, DeadlineKind] = {
     S.AWAITING_RETURN: DeadlineKind.RETURN_SHIP,
     S.RETURN_SHIPPED: DeadlineKind.RETURN_CONFIRM,
     S.AWAITING_EVIDENCE: DeadlineKind.EVIDENCE,
+    S.REPAIRING: DeadlineKind.RESHIP,
+    S.RESHIPPED: DeadlineKind.OUTCOME,
 }
 
 # Whose move each deadline waits for (the 24 h reminder goes to them, NTF-1).
@@ -162,6 +183,8 @@ DEADLINE_PARTY: dict[DeadlineKind, str] = {
     DeadlineKind.SETTLE: Party.BUYER,
     DeadlineKind.RETURN_SHIP: Party.BUYER,
     DeadlineKind.RETURN_CONFIRM: Party.SELLER,
+    DeadlineKind.RESHIP: Party.SELLER,
+    DeadlineKind.OUTCOME: Party.BUYER,
 }
 
 TERMINAL = frozenset({S.REFUNDED, S.CLOSED_NO_REFUND, S.RESOLVED, S.WITHDRAWN})

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
 from core.errors import NotAllowed
 from core.policy import policy
 from deadlines.batch import atomic
@@ -43,6 +45,10 @@ def deadline_due(dispute: Dispute, kind: str, now: dt.datetime, *, due_at: dt.da
         return now + return_ship_window(dispute.order)
     if kind == DeadlineKind.RETURN_CONFIRM:
         return now + policy.seller_return_confirm_window
+    if kind == DeadlineKind.RESHIP:
+        return now + policy.warranty_reship_window
+    if kind == DeadlineKind.OUTCOME:
+        return now + policy.warranty_outcome_window
     if kind == DeadlineKind.EVIDENCE:
         if due_at is None:
             raise ValueError("An evidence request needs its due time (DSP-5)")
@@ -104,7 +110,7 @@ def dispute_event(
     actor_user=None,
     note: str = "",
     data: dict | None = None,
-    from_state: str = "",
+    from_state: str | None = None,
     to_state: str = "",
     on_order: bool = True,
 ) -> DisputeEvent:
@@ -114,7 +120,7 @@ def dispute_event(
         actor=actor,
         actor_user=actor_user,
         kind=kind,
-        from_state=from_state or dispute.state,
+        from_state=dispute.state if from_state is None else from_state,
         to_state=to_state or dispute.state,
         note=note[:2000],
         data=data or {},
@@ -150,8 +156,10 @@ def dispute_transition(
         old = locked.state
         if not allowed(old, to, actor):
             raise NotAllowed(
-                f"A dispute that is {DisputeState(old).label.lower()} cannot move to "
-                f"{DisputeState(to).label.lower()} by the {actor}.",
+                _("A dispute that is %(DisputeState)s cannot move to %(DisputeState2)s "
+                    "by the %(actor)s.") % {
+                        "DisputeState": DisputeState(old).label.lower(),
+                        "DisputeState2": DisputeState(to).label.lower(), "actor": actor},
                 code="invalid_transition",
             )
         locked.state = to

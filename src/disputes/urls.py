@@ -18,6 +18,8 @@ urlpatterns = [
     path("<int:pk>/accept-counter/", views.dispute_accept_counter, name="accept_counter"),
     path("<int:pk>/withdraw/", views.dispute_withdraw, name="withdraw"),
     path("<int:pk>/return-tracking/", views.dispute_return_tracking, name="return_tracking"),
+    path("<int:pk>/warranty-confirm/", views.warranty_confirm, name="warranty_confirm"),
+    path("<int:pk>/warranty-reopen/", views.warranty_reopen, name="warranty_reopen"),
     path("<int:pk>/message/", views.dispute_message, name="message"),
     path("<int:pk>/evidence/<int:evidence_id>/", views.evidence, name="evidence"),
 ]
@@ -25,5 +27,6 @@ urlpatterns = [
 order_patterns = [
     path("dispute/", views.order_dispute, name="current"),
     path("dispute/open/", views.dispute_open, name="open"),
+    path("dispute/open/amount/", views.dispute_open_amount, name="open_amount"),
     path("warranty/", views.warranty_open, name="warranty"),
 ]

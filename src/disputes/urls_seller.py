@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/refuse/", views.dispute_refuse, name="refuse"),
     path("<int:pk>/confirm-return/", views.dispute_confirm_return, name="confirm_return"),
     path("<int:pk>/object-return/", views.dispute_object_return, name="object_return"),
+    path("<int:pk>/warranty-reship/", views.warranty_reship, name="warranty_reship"),
     path("<int:pk>/message/", views.dispute_message, name="message"),
 ]
 

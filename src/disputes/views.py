@@ -27,6 +27,7 @@ from disputes.forms import (
     DisputeOpenForm,
     MessageForm,
     ProposalUpdateForm,
+    ReopenForm,
     ReturnTrackingForm,
     WarrantyForm,
     form_show_error,
@@ -38,6 +39,7 @@ from disputes.rules import (
     check_buyer_update,
     check_message,
     check_return_tracking,
+    check_warranty_outcome,
     check_withdraw,
 )
 from disputes.states import DisputeActor, DisputeState
@@ -86,7 +88,7 @@ def _open_context(request: HttpRequest, order, form, now, *, error: str = "") ->
     return {
         "order": order,
         "form": form,
-        "dispute_block": order_dispute_block(order=order, now=now),
+        "dispute_block": order_dispute_block(order=order, now=now, always=True),
         "answer_days": policy.seller_dispute_answer_window.days,
         "max_files": policy.evidence_max_files,
         "max_mb": f"{policy.evidence_max_bytes / (1024 * 1024):g}",
@@ -135,6 +137,25 @@ def dispute_open(request: HttpRequest, number: str) -> HttpResponse:
             )
             return redirect("disputes:detail", pk=dispute.pk)
     return render(request, "disputes/open.html", _open_context(request, order, form, now), status=status)
+
+
+@buyer_required
+@require_GET
+def dispute_open_amount(request: HttpRequest, number: str) -> HttpResponse:
+    """DSP-1 (htmx): the amount field again, its value suggested from the quantities chosen."""
+    order = _order_or_404(request, number)
+    quantities = {}
+    for line in order.lines.all():
+        raw = request.GET.get(f"qty_{line.pk}", "")
+        quantities[line.pk] = int(raw) if raw.strip().isdigit() and len(raw) < 6 else 0
+    suggested = selectors.suggested_amount_minor(order, quantities)
+    form = DisputeOpenForm(
+        order=order,
+        currency=order.currency,
+        refundable_minor=_refundable(order),
+        initial={"amount": minor_to_text(suggested, order.currency)},
+    )
+    return render(request, "disputes/_open_amount.html", {"form": form, "order": order})
 
 
 @buyer_required
@@ -198,6 +219,7 @@ def _context(
         "accept": check_accept_counter(dispute, now),
         "withdraw": check_withdraw(dispute, now),
         "tracking": check_return_tracking(dispute, now),
+        "outcome": check_warranty_outcome(dispute, now),
         "message": check_message(dispute, now),
     }
     labels = {
@@ -205,6 +227,7 @@ def _context(
         "accept": _("Accept the counter-proposal"),
         "withdraw": _("Withdraw the dispute"),
         "tracking": _("Send the return tracking"),
+        "outcome": _("Confirm the repaired or replacement item"),
         "message": _("Write a message"),
     }
     update_initial = {
@@ -218,6 +241,7 @@ def _context(
         "update_form": forms.get("update")
         or ProposalUpdateForm(currency=order.currency, refundable_minor=refundable, initial=update_initial),
         "tracking_form": forms.get("tracking") or ReturnTrackingForm(),
+        "reopen_form": forms.get("reopen") or ReopenForm(),
         "message_form": forms.get("message") or MessageForm(),
         "open_form": next(iter(forms), ""),
         "notice": notice,
@@ -330,6 +354,34 @@ def dispute_return_tracking(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done=_("Return tracking sent. The seller has %(days)s days to confirm the goods arrived.")
         % {"days": policy.seller_return_confirm_window.days},
+    )
+
+
+@buyer_required
+@require_POST
+def warranty_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """WAR-1: the repaired or replacement item is fine: the request closes as resolved."""
+    return _act(
+        request,
+        pk,
+        key="outcome",
+        form=None,
+        call=lambda d, now: services.warranty_outcome_confirm(dispute=d, buyer=request.user, now=now),
+        done=_("Thank you: the warranty request is resolved."),
+    )
+
+
+@buyer_required
+@require_POST
+def warranty_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """WAR-1: the repaired or replacement item is not right: our dispute team takes the request."""
+    return _act(
+        request,
+        pk,
+        key="reopen",
+        form=ReopenForm(request.POST),
+        call=lambda d, now, **kw: services.warranty_reopen(dispute=d, buyer=request.user, now=now, **kw),
+        done=_("Your request went to our dispute team."),
     )
 
 

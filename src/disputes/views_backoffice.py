@@ -30,6 +30,7 @@ from disputes.models import Dispute
 from disputes.rules import check_message, check_team_decide, check_team_request_evidence
 from disputes.states import DisputeActor, DisputeState
 from disputes.views_common import dispute_list_countdown, dispute_page_context, sign_in_redirect, why_not
+from orders.seller_views import state_label as seller_state_label
 
 A = DisputeActor
 QUEUE_PAGE_SIZE = 50
@@ -135,6 +136,7 @@ def _context(dispute: Dispute, *, forms: dict | None = None, notice: str = "", e
         "notice": notice,
         "error": error,
         "audit": _audit_rows(dispute),
+        "order_state_label": seller_state_label(order.state),  # "Shipped", not the buyer's wording
     }
 
 

@@ -48,6 +48,8 @@ DEADLINE_RULES = {
     DeadlineKind.RETURN_SHIP: "DSP-3",
     DeadlineKind.RETURN_CONFIRM: "DSP-3",
     DeadlineKind.EVIDENCE: "DSP-5",
+    DeadlineKind.RESHIP: "WAR-1",
+    DeadlineKind.OUTCOME: "WAR-1",
 }
 
 EVENT_TEXT = {
@@ -70,6 +72,12 @@ EVENT_TEXT = {
     "refunded_unconfirmed": gettext_lazy("Refunded: the seller did not confirm and the parcel was delivered"),
     "granted_unanswered": gettext_lazy("Granted: the seller did not answer in time"),
     "decided": gettext_lazy("The dispute team decided"),
+    "return_scan": gettext_lazy("The carrier scanned the return parcel"),
+    "warranty_item_received": gettext_lazy("The seller confirmed the item arrived for repair or replacement"),
+    "warranty_reshipped": gettext_lazy("The seller sent the repaired or replacement item"),
+    "warranty_confirmed": gettext_lazy("The buyer confirmed the repaired or replacement item"),
+    "warranty_reopened": gettext_lazy("The buyer reopened the request to the dispute team"),
+    "warranty_outcome_silent": gettext_lazy("Resolved: the buyer did not reopen the request in time"),
 }
 
 
@@ -343,10 +351,12 @@ def _first(reasons) -> str:
     return sorted(reasons)[0]
 
 
-def order_dispute_block(*, order, now: dt.datetime) -> dict:
+def order_dispute_block(*, order, now: dt.datetime, always: bool = False) -> dict:
     """For the buyer's order page: the current and earlier disputes, whether one may be opened now
     (else why and from when, per reason group), and the warranty request's decision."""
     disputes = list(selectors.order_disputes(order))
+    if not always and order.state not in ("shipped", "completed") and not disputes:
+        return {"shows": False}  # nothing to dispute yet (the order page's own actions say what to do)
     groups = [
         (_("Not received"), check_open_dispute(order, now, _first(NOT_RECEIVED))),
         (_("Received with a problem"), check_open_dispute(order, now, _first(RECEIVED_PROBLEM))),
@@ -358,7 +368,7 @@ def order_dispute_block(*, order, now: dt.datetime) -> dict:
         "can_open": selectors.dispute_can_open(order, now),
         "groups": groups,
         "warranty": selectors.warranty_can_open(order, now) if has_warranty else None,
-        "shows": order.state in ("shipped", "completed") or bool(disputes),
+        "shows": True,
     }
 
 

@@ -14,6 +14,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,13 +26,27 @@ from core import clock
 from core.errors import DomainError
 from core.policy import policy
 from disputes import selectors, services
-from disputes.forms import AgreeForm, CounterProposalForm, MessageForm, ReturnObjectionForm, form_show_error
+from disputes.forms import (
+    AgreeForm,
+    CounterProposalForm,
+    MessageForm,
+    ReshipForm,
+    ReturnObjectionForm,
+    form_show_error,
+)
 from disputes.models import Dispute
-from disputes.rules import check_message, check_return_receipt, check_seller_answer
+from disputes.rules import (
+    check_message,
+    check_return_receipt,
+    check_seller_answer,
+    check_warranty_reship,
+    is_repair,
+)
 from disputes.states import DisputeActor, Kind, Solution
 from disputes.views_common import dispute_list_countdown, dispute_page_context, why_not
 
 A = DisputeActor
+DISPUTES_PER_PAGE = 50
 
 
 def _store_of(user) -> Store | None:
@@ -91,11 +106,13 @@ def dispute_list(request: HttpRequest, *, store: Store) -> HttpResponse:
     disputes = selectors.disputes_of_seller(user=request.user).filter(order__store=store)
     counts = {"open": disputes.filter(is_open=True).count(), "closed": disputes.filter(is_open=False).count()}
     chosen = disputes.filter(is_open=(tab == "open")).select_related("order", "buyer")
-    rows = [{"dispute": d, "countdown": dispute_list_countdown(d, now)} for d in chosen[:200]]
+    page = Paginator(chosen, DISPUTES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [{"dispute": d, "countdown": dispute_list_countdown(d, now)} for d in page.object_list]
     context = {
         "store": store,
         "tab": tab,
         "rows": rows,
+        "page": page,
         "now": now,
         "tabs": [{"key": k, "label": label, "count": counts[k]} for k, label in TABS],
     }
@@ -136,11 +153,13 @@ def _context(
     decisions = {
         "answer": check_seller_answer(dispute, now),
         "return": check_return_receipt(dispute, now),
+        "reship": check_warranty_reship(dispute, now),
         "message": check_message(dispute, now),
     }
     labels = {
         "answer": _("Answer the request"),
         "return": _("Confirm the returned goods"),
+        "reship": _("Send the repaired or replacement item"),
         "message": _("Write a message"),
     }
     refundable = order_refundable_minor(order)
@@ -156,6 +175,9 @@ def _context(
             currency=order.currency, refundable_minor=refundable, warranty=warranty, initial=counter_initial
         ),
         "object_form": forms.get("object") or ReturnObjectionForm(),
+        "reship_form": forms.get("reship") or ReshipForm(),
+        "is_repair": is_repair(dispute),
+        "reship_days": policy.warranty_reship_window.days,
         "message_form": forms.get("message") or MessageForm(),
         "open_form": next(iter(forms), ""),
         "notice": notice,
@@ -269,7 +291,24 @@ def dispute_confirm_return(request: HttpRequest, pk: int, *, store: Store) -> Ht
         key="confirm",
         form=None,
         call=lambda d, now: services.return_receipt_confirm(dispute=d, seller=request.user, now=now),
-        done=_("You confirmed the returned goods arrived; the buyer is refunded."),
+        done=_("You confirmed the item arrived. Send it back repaired, or a replacement, with tracking.")
+        if is_repair(_dispute(store, pk))
+        else _("You confirmed the returned goods arrived; the buyer is refunded."),
+    )
+
+
+@require_POST
+@seller_dispute_view
+def warranty_reship(request: HttpRequest, pk: int, *, store: Store) -> HttpResponse:
+    """WAR-1: the repaired or replacement item goes back to the buyer, with tracking."""
+    return _act(
+        request,
+        store,
+        pk,
+        key="reship",
+        form=ReshipForm(request.POST),
+        call=lambda d, now, **kw: services.warranty_reship(dispute=d, seller=request.user, now=now, **kw),
+        done=_("Sent. The buyer now confirms the item or reopens the request."),
     )
 
 

@@ -5,6 +5,7 @@ Authentication: the browser's session (with CSRF on writes) or an
 Every error has one shape, see core.api_errors.
 """
 
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
@@ -20,6 +21,7 @@ from coupons.views_api import staff_router as staff_coupons_router
 from disputes.api import router as disputes_router
 from helpcenter.api import router as help_router
 from ledger.api import router as ledger_router
+from messaging.api import router as messaging_router
 from orders.api import router as orders_router
 from orders.api import seller_router as seller_orders_router
 from returns.api import router as returns_router
@@ -27,7 +29,7 @@ from sellercenter.api import router as seller_router
 from wishlist.api import router as wishlist_router
 
 api = NinjaAPI(
-    title="Hmong Artisans API",
+    title=gettext_lazy("Hmong Artisans API"),
     version="1",
     urls_namespace="api-v1",
     auth=api_auth,
@@ -44,6 +46,7 @@ api.add_router("/", ledger_router)  # /balance, /seller/balance (ledger.api)
 api.add_router("/appeals", appeals_router)  # PAY-3 (appeals.api)
 api.add_router("/", disputes_router)  # /orders/{number}/dispute, /disputes, /staff/disputes (DSP)
 api.add_router("/help", help_router)  # HLP-1 (helpcenter.api)
+api.add_router("/messages", messaging_router)  # MSG-1 buyer–seller chats (messaging.api)
 api.add_router("/", returns_router)  # /orders/{number}/returns, /returns/{id} (RET, returns.api)
 # Before "/seller/": its paths (store, products, …) never start with "orders".
 api.add_router("/seller/orders", seller_orders_router)

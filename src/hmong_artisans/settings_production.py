@@ -10,9 +10,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DEBUG", "false")
-# ACC-1: with verification mandatory, signing up with a registered email looks like any sign-up
-# (allauth sends that address a note instead), so sign-up tells nobody which emails are registered.
-os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+# ACC-1: email verification is mandatory in the base settings already (no sign-up enumeration).
 
 from .settings import *  # noqa: E402,F403
 from .settings import SECRET_KEY, env_bool  # noqa: E402

@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.static import serve
 
+from core.i18n import language_switch
+from core.views_backoffice import backoffice_index
 from core.views_clock import demo_clock_page
 from coupons.urls_manage import backoffice_patterns as coupons_backoffice_patterns
 from coupons.urls_manage import sale_page_patterns as coupons_sale_page_patterns
@@ -22,7 +24,9 @@ admin.site.site_title = "Hmong Artisans"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("backoffice/", backoffice_index, name="backoffice"),  # OPS-1: every staff screen
     path("backoffice/clock/", demo_clock_page, name="demo_clock"),  # 404 unless DEMO_CLOCK is on
+    path("language/", language_switch, name="set_language"),  # the header's language switcher (core.i18n)
     path("api/v1/", api.urls),
     # ACC-3: the email changes only through the six steps of accounts:email_change
     path("accounts/email/", RedirectView.as_view(pattern_name="accounts:email_change"), name="account_email"),
@@ -51,12 +55,14 @@ urlpatterns = [
     path("seller/returns/", include("returns.seller_urls")),  # before "seller/"
     path("seller/balance/", include(ledger_seller_patterns)),  # before "seller/"
     path("seller/coupons/", include(coupons_seller_patterns)),  # CPN-1, CPN-2, before "seller/"
+    path("seller/messages/", include("messaging.urls_seller")),  # MSG-1, before "seller/"
     path("seller/", include("sellercenter.urls")),
     path("orders/<str:number>/", include((disputes_order_patterns, "order_disputes"))),  # before "orders/"
     path("orders/", include("orders.urls")),
     path("disputes/", include("disputes.urls")),  # DSP-1…DSP-7, WAR-1
     path("checkout/", include((orders_checkout_patterns, "checkout"))),
     path("notices/", include("notifications.urls")),
+    path("messages/", include("messaging.urls")),  # MSG-1 buyer–seller chats
     path("", include("payments.urls")),  # /pay/sim/…, /account/cards/…, /webhooks/payments/…
     path("", include("catalog.urls")),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
@@ -80,24 +81,26 @@ def _money(m) -> dict:
 def _store(request):
     store = store_of(user=request.auth)
     if store is None:
-        raise Conflict("Open your store first (POST /api/v1/seller/store).", code="no_store")
+        raise Conflict(_("Open your store first (POST /api/v1/seller/store)."), code="no_store")
     return store
 
 
-@router.get("/balance", response={200: BuyerBalanceOut, **READ_ERRORS}, summary="My platform balance")
+@router.get("/balance", response={200: BuyerBalanceOut, **READ_ERRORS}, summary=_("My platform balance"))
 def buyer_balance(request):
     """Your Hmong Artisans balance, per currency (refunds of cash, bank transfer, Boleto and
     Western Union payments come back here, PAY-4)."""
     return {"balances": [_money(m) for m in selectors.buyer_balances(user=request.auth)]}
 
 
-@router.get("/balance/entries", response={200: list[EntryOut], **READ_ERRORS}, summary="My balance history")
+@router.get("/balance/entries", response={200: list[EntryOut], **READ_ERRORS}, summary=_(
+    "My balance history"))
 @paginate(PagePagination)
 def buyer_balance_entries(request):
     return selectors.buyer_entries(user=request.auth)
 
 
-@router.get("/seller/balance", response={200: SellerBalanceOut, **READ_ERRORS}, summary="My store's balance")
+@router.get("/seller/balance", response={200: SellerBalanceOut, **READ_ERRORS}, summary=_(
+    "My store's balance"))
 def seller_balance(request):
     """Pending: payments held until each order's buyer protection ends; available: what was
     released to the store, less the platform's commission (BP-2)."""
@@ -113,7 +116,7 @@ def seller_balance(request):
 @router.get(
     "/seller/balance/entries",
     response={200: list[EntryOut], **READ_ERRORS},
-    summary="The money movements behind my store's balance",
+    summary=_("The money movements behind my store's balance"),
 )
 @paginate(PagePagination)
 def seller_balance_entries(request):

@@ -22,23 +22,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from core.money import Money, currency_choices
 
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        PROVIDER_CLEARING = "provider_clearing", "Payment provider clearing"
-        ORDER_ESCROW = "order_escrow", "Order escrow"
-        SELLER_PENDING = "seller_pending", "Seller pending balance"
-        SELLER_AVAILABLE = "seller_available", "Seller available balance"
-        BUYER_BALANCE = "buyer_balance", "Buyer platform balance"
-        PLATFORM_REVENUE = "platform_revenue", "Platform revenue (commission)"
-        PLATFORM_DISCOUNTS = "platform_discounts", "Platform-funded discounts"
+        PROVIDER_CLEARING = "provider_clearing", gettext_lazy("Payment provider clearing")
+        ORDER_ESCROW = "order_escrow", gettext_lazy("Order escrow")
+        SELLER_PENDING = "seller_pending", gettext_lazy("Seller pending balance")
+        SELLER_AVAILABLE = "seller_available", gettext_lazy("Seller available balance")
+        BUYER_BALANCE = "buyer_balance", gettext_lazy("Buyer platform balance")
+        PLATFORM_REVENUE = "platform_revenue", gettext_lazy("Platform revenue (commission)")
+        PLATFORM_DISCOUNTS = "platform_discounts", gettext_lazy("Platform-funded discounts")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     owner_key = models.CharField(
-        max_length=40, blank=True, help_text='"order:<id>", "store:<id>", "user:<id>" or empty (platform).'
+        max_length=40, blank=True, help_text=gettext_lazy(
+            '"order:<id>", "store:<id>", "user:<id>" or empty (platform).')
     )
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
@@ -54,7 +56,8 @@ class Account(models.Model):
         related_name="ledger_accounts",
     )
     currency = models.CharField(max_length=3, choices=currency_choices)
-    balance_minor = models.BigIntegerField(default=0, help_text="Cache of the sum of the entries.")
+    balance_minor = models.BigIntegerField(default=0, help_text=gettext_lazy(
+        "Cache of the sum of the entries."))
     created_at = models.DateTimeField()
 
     class Meta:
@@ -92,11 +95,11 @@ class Account(models.Model):
 
 class Transaction(models.Model):
     class Kind(models.TextChoices):
-        CAPTURE = "capture", "Payment captured into escrow"
-        REFUND = "refund", "Refund drawn from escrow"
-        RELEASE = "release", "Released to the seller"
-        REVERSAL = "reversal", "Correction (reversal)"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        CAPTURE = "capture", gettext_lazy("Payment captured into escrow")
+        REFUND = "refund", gettext_lazy("Refund drawn from escrow")
+        RELEASE = "release", gettext_lazy("Released to the seller")
+        REVERSAL = "reversal", gettext_lazy("Correction (reversal)")
+        ADJUSTMENT = "adjustment", gettext_lazy("Adjustment")
 
     idempotency_key = models.CharField(max_length=150, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -111,7 +114,7 @@ class Transaction(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reversed_by",
-        help_text="The transaction this one corrects (each is reversed at most once).",
+        help_text=gettext_lazy("The transaction this one corrects (each is reversed at most once)."),
     )
     created_at = models.DateTimeField()
 
@@ -126,7 +129,7 @@ class Transaction(models.Model):
 class Entry(models.Model):
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    amount_minor = models.BigIntegerField(help_text="Signed: adds to the account's balance.")
+    amount_minor = models.BigIntegerField(help_text=gettext_lazy("Signed: adds to the account's balance."))
 
     class Meta:
         verbose_name_plural = "entries"

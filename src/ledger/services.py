@@ -42,13 +42,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from core.errors import Conflict, DomainError
 from core.money import Money, UnknownCurrency, format_money, get_currency
 from core.policy import policy
 from deadlines.batch import at_batch_end, in_firing
 from deadlines.batch import current as current_batch
-from deadlines.rows import ids_in, rows_insert, rows_update
+from deadlines.rows import ids_in, rows_insert, rows_insert_unless_exist, rows_update
 from ledger.models import Account, Entry, Transaction
 
 Kind = Account.Kind
@@ -140,7 +141,7 @@ def _existing(key: str, kind: str, lines: Sequence[Line]) -> Transaction | None:
     posted = sorted(found.entries.values_list("account_id", "amount_minor"))
     if found.kind != kind or posted != sorted((a.pk, amount) for a, amount in lines):
         raise Conflict(
-            "This idempotency key was already used for a different money movement.",
+            gettext("This idempotency key was already used for a different money movement."),
             code="idempotency_key_reused",
             fields={"key": ["Already used for a different movement."]},
         )
@@ -207,9 +208,9 @@ def ledger_reverse(*, transaction: Transaction, key: str, now: dt.datetime, memo
         if already.idempotency_key == key:
             already.created = False
             return already
-        raise Conflict("This transaction was already reversed.", code="already_reversed")
+        raise Conflict(gettext("This transaction was already reversed."), code="already_reversed")
     if transaction.kind == Transaction.Kind.REVERSAL:
-        raise Conflict("A reversal is not reversed; post a new transaction instead.", code="invalid")
+        raise Conflict(gettext("A reversal is not reversed; post a new transaction instead."), code="invalid")
     lines = [(entry.account, -entry.amount_minor) for entry in transaction.entries.select_related("account")]
     return ledger_post(
         key=key,
@@ -252,9 +253,10 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[Transaction | None]:
     """Post many transactions in a few statements, each once per key (PAY-5), in their order.
 
     The accounts are locked once, in id order; a key already posted returns its transaction
-    (`.created` False) without building; the others are checked as ledger_post checks them,
-    then inserted together and the cached balances moved in one UPDATE. A refusal (DomainError)
-    writes nothing at all.
+    (`.created` False) without building (the flows name their keys after the event, so one key
+    is one movement); the others are checked as ledger_post checks them, then inserted
+    together (transactions, then entries) and the cached balances set from the locked ones in
+    one UPDATE (PostgreSQL; one per account elsewhere). A refusal (DomainError) writes nothing.
     """
     postings = list(postings)
     if not postings:
@@ -285,6 +287,8 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[Transaction | None]:
                     continue
                 lines = list(lines)
                 _check_lines(lines)
+                if any(account.pk not in balances for account, _ in lines):
+                    raise _invalid("A posting moves only the accounts it names (locked first).", "lines")
                 for account, amount in lines:
                     balances[account.pk] += amount
                 found = Transaction(
@@ -322,10 +326,24 @@ def _accounts_get_many(wanted: Iterable[tuple[str, str, str]], now: dt.datetime)
     for kind, owner_key, currency in wanted:
         query |= Q(kind=kind, owner_key=owner_key, currency=currency)
     found = {(a.kind, a.owner_key, a.currency): a for a in Account.objects.filter(query)}
-    for kind, owner_key, currency in wanted - set(found):
-        kind_of_owner, _, pk = owner_key.partition(":")
-        owner = {kind_of_owner: int(pk)} if pk else {}
-        found[(kind, owner_key, currency)] = account_get(kind=kind, currency=currency, now=now, **owner)
+    missing = wanted - set(found)
+    if missing:  # created together; a concurrent first use's row wins (ON CONFLICT DO NOTHING)
+        rows = []
+        for kind, owner_key, currency in sorted(missing):
+            try:
+                get_currency(currency)
+            except UnknownCurrency:
+                raise _invalid(f"Unknown currency {currency!r}.", "currency", "unknown_currency") from None
+            kind_of_owner, _, pk = owner_key.partition(":")
+            owner = {f"{kind_of_owner}_id": int(pk)} if pk else {}
+            rows.append(Account(kind=kind, owner_key=owner_key, currency=currency, created_at=now, **owner))
+        for account in rows_insert_unless_exist(rows, unique=["kind", "owner_key", "currency"]):
+            found[(account.kind, account.owner_key, account.currency)] = account
+        query = Q()
+        for kind, owner_key, currency in wanted - set(found):  # created meanwhile by another
+            query |= Q(kind=kind, owner_key=owner_key, currency=currency)
+        if query:
+            found.update({(a.kind, a.owner_key, a.currency): a for a in Account.objects.filter(query)})
     return found
 
 
@@ -352,31 +370,52 @@ def capture_from_provider_minor(order) -> int:
     return order.total_minor - (escrow.balance_minor if escrow is not None else 0)
 
 
-def ledger_capture_order(*, order, now: dt.datetime, amount_minor: int | None = None) -> Transaction | None:
+def ledger_capture_order(
+    *, order, now: dt.datetime, amount_minor: int | None = None, platform_funded_minor: int = 0
+) -> Transaction | None:
     """A payment succeeded: the order's share enters its escrow (BP-2).
 
     A checkout's payment covers several orders; each order posts its own capture, keyed by
     the order, so a payment confirmed again (retry, webhook) captures once.
+    `platform_funded_minor` (CPN-7): the platform-funded discounts, paid into the escrow from
+    platform_discounts in the same transaction, so the seller is later released the
+    undiscounted amount minus commission.
+
+    One read of the accounts (the new escrow created with them), then ledger_post_many: the
+    accounts locked in id order, the key checked, the rows written, the balances moved in
+    one UPDATE — no savepoint, and the shared provider-clearing row held only from there to
+    the commit.
     """
-    found = Transaction.objects.filter(idempotency_key=capture_key(order)).first()
-    if found is not None:
-        found.created = False
-        return found
-    amount = capture_from_provider_minor(order) if amount_minor is None else amount_minor
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+    if amount_minor is not None and (
+        isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor < 0
+    ):
         raise _invalid("A captured amount is a positive whole number of minor units.", "amount_minor")
-    if amount == 0:
-        return None  # nothing to hold
-    clearing = account_get(kind=Kind.PROVIDER_CLEARING, currency=order.currency, now=now)
-    escrow = account_get(kind=Kind.ORDER_ESCROW, currency=order.currency, order=order, now=now)
-    return ledger_post(
-        key=capture_key(order),
-        kind=Transaction.Kind.CAPTURE,
-        lines=[(clearing, -amount), (escrow, amount)],
-        memo=f"Payment for order {order.number}",
-        now=now,
-        order=order,
-    )
+    funded = platform_funded_minor
+    currency = order.currency
+    wanted = [(Kind.ORDER_ESCROW, _owner_key(order=order), currency), (Kind.PROVIDER_CLEARING, "", currency)]
+    if funded:
+        wanted.append((Kind.PLATFORM_DISCOUNTS, "", currency))
+    accounts = _accounts_get_many(wanted, now)
+    escrow, clearing = accounts[wanted[0]], accounts[wanted[1]]
+    platform = accounts[wanted[2]] if funded else None
+
+    def build(balances: dict[int, int]) -> list[Line] | None:
+        # What the buyer paid from their balance is in the escrow already (payments.balance_spend).
+        amount = order.total_minor - balances[escrow.pk] if amount_minor is None else amount_minor
+        if amount < 0:
+            raise _invalid("A captured amount is a positive whole number of minor units.", "amount_minor")
+        lines = ([(clearing, -amount)] if amount else []) + ([(platform, -funded)] if funded else [])
+        return [*lines, (escrow, amount + funded)] if lines else None  # nothing to hold: None
+
+    memo = f"Payment for order {order.number}"
+    (posted,) = ledger_post_many([
+        Posting(
+            key=capture_key(order), kind=Transaction.Kind.CAPTURE,
+            accounts=[a for a in (escrow, clearing, platform) if a is not None], build=build, now=now,
+            memo=f"{memo}, with platform-funded discounts" if funded else memo, order_id=order.pk,
+        )
+    ])
+    return posted
 
 
 def _refund_destination_key(refund, currency: str) -> tuple[str, str, str]:
@@ -480,6 +519,15 @@ def ledger_refund_failed(*, refund, now: dt.datetime) -> Transaction | None:
     drawn = Transaction.objects.filter(idempotency_key=refund_key(refund)).first()
     if drawn is None:
         return None
+    # CPN-7: the platform-funded share this refund sent back to platform_discounts returns to escrow too.
+    returned = Transaction.objects.filter(idempotency_key=f"discount-return:refund:{refund.pk}").first()
+    if returned is not None:
+        ledger_reverse(
+            transaction=returned,
+            key=f"discount-return:refund:{refund.pk}:failed",
+            now=now,
+            memo=f"Refund {refund.pk} failed at the provider; the platform's share is back in escrow",
+        )
     return ledger_reverse(
         transaction=drawn,
         key=f"{refund_key(refund)}:failed",
@@ -504,7 +552,9 @@ def release_blocker_unregister(check) -> None:
 
 
 def order_release_blocked(order) -> bool:
-    """BP-2: an open dispute blocks the release. False until a blocker is registered."""
+    """BP-2: an open case blocks the release (an open dispute or warranty request, DSP-6; an open
+    Free Return, RET-4) and, with it, the order's completion at protection end
+    (orders.deadline_handlers.on_protection_end). False until a blocker is registered."""
     return any(check(order) for check in _release_blockers)
 
 
@@ -516,7 +566,7 @@ def commission_of(amount_minor: int) -> int:
     return (amount_minor * rate + 5_000) // 10_000
 
 
-def ledger_release_order(*, order, now: dt.datetime) -> Transaction | None:
+def ledger_release_order(*, order, now: dt.datetime, blockers_checked: bool = False) -> Transaction | None:
     """BP-2: protection ended: what the escrow holds goes to the seller, minus the commission.
 
     At most once per order (its key); nothing after a full refund (the escrow is empty);
@@ -527,8 +577,11 @@ def ledger_release_order(*, order, now: dt.datetime) -> Transaction | None:
     postings); the order is locked by the batch, so what its escrow holds now is what the
     end finds (it posts nothing if that is zero by then). It then returns the transaction
     before it is written: without a pk, `.created` None.
+
+    `blockers_checked`: the caller has just asked `order_release_blocked` under the order's
+    lock (orders.deadline_handlers), so it is not asked twice.
     """
-    if order_release_blocked(order):
+    if not blockers_checked and order_release_blocked(order):
         return None
     batch = current_batch()
     if batch is not None and batch.deferring and in_firing():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from notifications.models import Notice
@@ -26,4 +27,4 @@ def notice_get(*, user, notice_id) -> Notice:
     try:
         return Notice.objects.get(pk=int(notice_id), user=user)
     except (Notice.DoesNotExist, TypeError, ValueError):
-        raise NotFound("There is no such notice.") from None
+        raise NotFound(_("There is no such notice.")) from None

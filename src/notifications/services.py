@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise
+
 from deadlines.batch import at_batch_end, enqueue, in_firing
 from deadlines.rows import rows_insert_unless_exist
 from notifications.models import Notice
@@ -40,7 +44,7 @@ def notify_many(notes: list[dict], *, now: dt.datetime) -> list[Notice]:
             **({"user": note["user"]} if "user" in note else {"user_id": note["user_id"]}),
             kind=note["kind"],
             event_key=note["event_key"],
-            subject=note["subject"][:200],
+            subject=note["subject"] if isinstance(note["subject"], Promise) else note["subject"][:200],
             body=note["body"],
             url=note.get("url", ""),
             created_at=now,
@@ -53,10 +57,29 @@ def notify_many(notes: list[dict], *, now: dt.datetime) -> list[Notice]:
     return _insert_notices([notices])
 
 
+def in_recipients_languages(notices: list[Notice]) -> None:
+    """Write each lazy (translatable) subject and body in its recipient's language, in place.
+
+    Senders pass gettext_lazy/format_lazy texts, so a seller reading Russian gets a Russian notice
+    even when the buyer's English request caused it (core.i18n: the language the person chose).
+    One query for all recipients (a whole firing batch at once); plain strings stay as they are.
+    """
+    lazy = [n for n in notices if isinstance(n.subject, Promise) or isinstance(n.body, Promise)]
+    if not lazy:
+        return
+    from core.i18n import languages_of
+
+    languages = languages_of({notice.user_id for notice in lazy})
+    for notice in lazy:
+        with translation.override(languages.get(notice.user_id, settings.LANGUAGE_CODE)):
+            notice.subject, notice.body = str(notice.subject)[:200], str(notice.body)
+
+
 def _insert_notices(groups: list[list[Notice]]) -> list[Notice]:
     from notifications.tasks import notice_email
 
     notices = [notice for group in groups for notice in group]
+    in_recipients_languages(notices)
     created = rows_insert_unless_exist(notices, unique=["user", "event_key"])
     for notice in created:
         enqueue(notice_email, notice.pk)

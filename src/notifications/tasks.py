@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from core.clock import now
@@ -16,7 +17,7 @@ def notice_email(notice_id: int) -> str:
             return "already sent"
         link = f"\n\n{settings.SITE_URL}{notice.url}" if notice.url else ""
         send_mail(
-            subject=f"[Hmong Artisans] {notice.subject}",
+            subject=_("[Hmong Artisans] %(subject)s") % {"subject": notice.subject},
             message=f"{notice.body}{link}",
             from_email=None,
             recipient_list=[notice.user.email],

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils.translation import gettext
 from ninja import Field, Router, Status
 from ninja.pagination import paginate
 
@@ -110,9 +111,10 @@ def _order_for(request, number: str, *, side: str, acting: bool) -> tuple[Order,
             return order, True
         if _is_staff(user):
             if acting:
-                raise NotAllowed(f"Only the {side} of this order can do this.", code="not_party")
+                raise NotAllowed(gettext(
+                    "Only the %(side)s of this order can do this.") % {"side": side}, code="not_party")
             return order, False
-    raise NotFound("There is no such order in your account.")
+    raise NotFound(gettext("There is no such order in your account."))
 
 
 def _detail_qs() -> QuerySet[Order]:
@@ -175,7 +177,7 @@ class OrderRows(Sequence):
 def _own_checkout(request, checkout_id: int) -> Checkout:
     checkout = Checkout.objects.filter(pk=checkout_id, buyer=request.auth).first()
     if checkout is None:
-        raise NotFound("There is no such checkout in your account.")
+        raise NotFound(gettext("There is no such checkout in your account."))
     return checkout
 
 
@@ -187,7 +189,7 @@ def _checkout_out(checkout: Checkout) -> dict:
 @router.post(
     "/checkout",
     response={200: CheckoutOut, 201: CheckoutOut, **ERRORS},
-    summary="Place the cart: one order per store (ORD-1)",
+    summary=gettext("Place the cart: one order per store (ORD-1)"),
 )
 def checkout_create(request, payload: CheckoutIn):
     """Turns the whole cart into one order per store, shipped to one of your saved addresses
@@ -206,7 +208,7 @@ def checkout_create(request, payload: CheckoutIn):
     if address is None:
         message = "Not one of your saved addresses."
         raise DomainError(
-            "Choose one of your own addresses.",
+            gettext("Choose one of your own addresses."),
             code="invalid_address",
             fields={"address_id": [message]},
             status=422,
@@ -236,7 +238,7 @@ def checkout_get(request, checkout_id: PathId):
 @router.post(
     "/checkout/{checkout_id}/pay",
     response={200: CheckoutOut, 402: ErrorOut, **ERRORS},
-    summary="Pay every unpaid order of a checkout",
+    summary=gettext("Pay every unpaid order of a checkout"),
 )
 def checkout_pay(request, checkout_id: PathId, payload: PayIn):
     """Charges the card token once per currency. Repeating the same `idempotency_key`
@@ -253,7 +255,7 @@ def checkout_pay(request, checkout_id: PathId, payload: PayIn):
     key = payload.idempotency_key
     if payload.method == "card" and not payload.token and not payload.use_balance:
         raise DomainError(
-            "Give a card token to pay by card.", code="validation_error",
+            gettext("Give a card token to pay by card."), code="validation_error",
             fields={"token": ["Give a card token to pay by card."]}, status=422,
         )
     try:
@@ -278,7 +280,7 @@ def checkout_pay(request, checkout_id: PathId, payload: PayIn):
 # --- the buyer's orders ----------------------------------------------------------------------------
 
 
-@router.get("/orders", response={200: list[OrderSummaryOut], **READ_ERRORS}, summary="My orders")
+@router.get("/orders", response={200: list[OrderSummaryOut], **READ_ERRORS}, summary=gettext("My orders"))
 @paginate(PagePagination)
 def orders_list(request, state: OrderState | None = None):
     """Your orders, newest first, each with the countdowns running on it (BP-1)."""
@@ -346,13 +348,13 @@ SellerSort = Literal["ship_by", "-placed_at", "placed_at"]
 def _seller_store(request):
     store = store_of(user=request.auth)
     if store is None:
-        raise Conflict("Open your store first (POST /api/v1/seller/store).", code="no_store")
+        raise Conflict(gettext("Open your store first (POST /api/v1/seller/store)."), code="no_store")
     return store
 
 
 @seller_router.get(
     "", response={200: list[OrderSummaryOut], **READ_ERRORS, 409: ErrorOut},
-    summary="My store's orders",
+    summary=gettext("My store's orders"),
 )
 @paginate(PagePagination)
 def seller_orders_list(

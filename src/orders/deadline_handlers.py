@@ -128,14 +128,25 @@ def on_cancellation_answer(deadline: Deadline, now: dt.datetime) -> str:
 
 
 def on_protection_end(deadline: Deadline, now: dt.datetime) -> str:
-    """BP-2 / ORD-7: protection ends with no open dispute → the order completes."""
+    """BP-2 / ORD-7: protection ends with nothing holding the order's money → the order completes.
+
+    While a release blocker says so (an open dispute or warranty request, DSP-6; an open Free
+    Return, RET-4 — ledger.services.order_release_blocked) the firing is skipped: the case's
+    closing completes the order instead (`order_complete_after_case`)."""
+    from ledger.services import order_release_blocked
+
     order = _locked_order(deadline)
     if not _still(order, deadline):
         return "skipped: order moved on"
-    from disputes.selectors import order_has_open_dispute
+    if order_release_blocked(order):  # BP-2: closing the last case completes the order
+        return "skipped: case open"
+    return _complete(order, now, reason="Buyer protection ended")
 
-    if order_has_open_dispute(order):  # BP-2 / DSP-6: closing the dispute completes the order
-        return "skipped: dispute open"
+
+def _complete(order: Order, now: dt.datetime, *, reason: str) -> str:
+    """Protection is over and nothing blocks the release: completed, escrow to the seller."""
+    from ledger.services import ledger_release_order
+
     order.extension_requests.filter(status=RequestStatus.PENDING).update(
         status=RequestStatus.EXPIRED, answered_at=now
     )
@@ -145,12 +156,32 @@ def on_protection_end(deadline: Deadline, now: dt.datetime) -> str:
         actor=Actor.SYSTEM,
         now=now,
         kind="protection_ended",
-        reason="Buyer protection ended",
+        reason=reason,
     )
-    from ledger.services import ledger_release_order
-
-    if ledger_release_order(order=order, now=now) is not None:  # BP-2: escrow → seller − commission
+    # BP-2: escrow → seller − commission (the blockers were just checked under the order's lock)
+    if ledger_release_order(order=order, now=now, blockers_checked=True) is not None:
         return "completed: released"
+    return "completed"
+
+
+def order_complete_after_case(*, order: Order, now: dt.datetime, reason: str) -> str:
+    """BP-2: a dispute, warranty request or Free Return closed; call with the order locked.
+
+    The one path every case takes when it ends: once no release blocker holds the order any
+    more, an order whose protection has ended (its protection-end firing was skipped while the
+    case was open) completes and its escrow goes to the seller; an order already completed has
+    what its escrow still holds released. Otherwise nothing happens.
+    """
+    from ledger.services import ledger_release_order, order_release_blocked
+
+    if order.state not in (State.SHIPPED, State.COMPLETED) or order_release_blocked(order):
+        return "skipped"
+    if order.state == State.SHIPPED:
+        if order.protection_ends_at is None or now < order.protection_ends_at:
+            return "skipped: protection running"
+        return _complete(order, now, reason=reason)
+    if ledger_release_order(order=order, now=now, blockers_checked=True) is not None:
+        return "released"
     return "completed"
 
 

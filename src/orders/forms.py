@@ -5,6 +5,9 @@ from __future__ import annotations
 import secrets
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.policy import policy
 
@@ -23,8 +26,8 @@ class IdempotencyKeyField(forms.CharField):
             max_length=KEY_MAX,
             widget=forms.HiddenInput,
             error_messages={
-                "required": "This form has expired. Reload the page and try again.",
-                "max_length": "This form has expired. Reload the page and try again.",
+                "required": _("This form has expired. Reload the page and try again."),
+                "max_length": _("This form has expired. Reload the page and try again."),
             },
             **kwargs,
         )
@@ -35,14 +38,14 @@ class CheckoutForm(forms.Form):
 
     address = forms.CharField(
         max_length=20,
-        error_messages={"required": "Choose where to ship your order."},
+        error_messages={"required": gettext_lazy("Choose where to ship your order.")},
     )
     idempotency_key = IdempotencyKeyField()
 
     def clean_address(self) -> str:
         value = self.cleaned_data["address"].strip()
         if value != "new" and not value.isdigit():
-            raise forms.ValidationError("Choose one of your addresses or add a new one.")
+            raise forms.ValidationError(_("Choose one of your addresses or add a new one."))
         return value
 
 
@@ -59,7 +62,7 @@ class PayForm(forms.Form):
         data = super().clean()
         data["method"] = data.get("method") or "card"
         if data["method"] == "card" and not data.get("token") and not data.get("use_balance"):
-            self.add_error("token", "Choose a card to pay with.")
+            self.add_error("token", _("Choose a card to pay with."))
         return data
 
 
@@ -67,12 +70,13 @@ class CancellationRequestForm(forms.Form):
     """ORD-5: why the buyer wants to cancel a paid, unshipped order."""
 
     reason = forms.CharField(
-        label="Why do you want to cancel?",
+        label=gettext_lazy("Why do you want to cancel?"),
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": REASON_MAX}),
         error_messages={
-            "required": "Tell the seller why you want to cancel.",
-            "max_length": f"Keep the reason to {REASON_MAX} characters or fewer.",
+            "required": gettext_lazy("Tell the seller why you want to cancel."),
+            "max_length": format_lazy(
+                gettext_lazy("Keep the reason to {REASON_MAX} characters or fewer."), REASON_MAX=REASON_MAX),
         },
     )
 
@@ -81,18 +85,19 @@ class ExtensionRequestForm(forms.Form):
     """BP-4: how many more days of protection the buyer asks for (the range comes from the policy)."""
 
     days = forms.IntegerField(
-        label="Extra days",
+        label=gettext_lazy("Extra days"),
         error_messages={
-            "required": "Enter how many days you need.",
-            "invalid": "Enter a whole number of days.",
+            "required": gettext_lazy("Enter how many days you need."),
+            "invalid": gettext_lazy("Enter a whole number of days."),
         },
     )
     reason = forms.CharField(
-        label="Message to the seller (optional)",
+        label=gettext_lazy("Message to the seller (optional)"),
         required=False,
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": REASON_MAX}),
-        error_messages={"max_length": f"Keep the message to {REASON_MAX} characters or fewer."},
+        error_messages={"max_length": format_lazy(
+            gettext_lazy("Keep the message to {REASON_MAX} characters or fewer."), REASON_MAX=REASON_MAX)},
     )
 
     def __init__(self, *args, **kwargs):
@@ -106,6 +111,8 @@ class ExtensionRequestForm(forms.Form):
         days = self.cleaned_data["days"]
         if abs(days) > 10**6:
             raise forms.ValidationError(
-                f"Choose from {policy.extension_min_days} to {policy.extension_max_days} days."
+                _("Choose from %(extension_min_days)s to %(extension_max_days)s days.") % {
+                    "extension_min_days": policy.extension_min_days,
+                    "extension_max_days": policy.extension_max_days}
             )
         return days

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from orders.carriers import OTHER, carrier_choices, carrier_find
@@ -34,14 +36,14 @@ class DomainErrorsMixin:
 class ShipForm(DomainErrorsMixin, forms.Form):
     """ORD-6: carrier (from the registry, or typed) and the tracking number."""
 
-    carrier = forms.ChoiceField(label="Carrier")
+    carrier = forms.ChoiceField(label=gettext_lazy("Carrier"))
     carrier_other = forms.CharField(
-        label="Carrier name (if not in the list)", max_length=80, required=False,
-        help_text="Only when you chose “Another carrier”.",
+        label=gettext_lazy("Carrier name (if not in the list)"), max_length=80, required=False,
+        help_text=gettext_lazy("Only when you chose “Another carrier”."),
     )
     tracking_number = forms.CharField(
-        label="Tracking number", max_length=80,
-        help_text="As printed on the label; spaces are removed.",
+        label=gettext_lazy("Tracking number"), max_length=80,
+        help_text=gettext_lazy("As printed on the label; spaces are removed."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
                                       "autocapitalize": "characters"}),
     )
@@ -60,9 +62,9 @@ class ShipForm(DomainErrorsMixin, forms.Form):
     def clean_tracking_number(self) -> str:
         number = "".join(self.cleaned_data["tracking_number"].split()).upper()
         if not number:
-            raise forms.ValidationError("Enter the tracking number.")
+            raise forms.ValidationError(_("Enter the tracking number."))
         if not number.replace("-", "").isalnum():
-            raise forms.ValidationError("Use only the letters, digits and dashes of the tracking number.")
+            raise forms.ValidationError(_("Use only the letters, digits and dashes of the tracking number."))
         return number
 
     def clean(self):
@@ -70,7 +72,7 @@ class ShipForm(DomainErrorsMixin, forms.Form):
         choice, typed = cleaned.get("carrier"), (cleaned.get("carrier_other") or "").strip()
         if choice == OTHER:
             if not typed:
-                self.add_error("carrier_other", "Type the carrier's name.")
+                self.add_error("carrier_other", _("Type the carrier's name."))
             else:
                 known = carrier_find(typed)
                 cleaned["carrier_name"] = known.name if known else typed
@@ -88,9 +90,9 @@ class CancellationAnswerForm(DomainErrorsMixin, forms.Form):
 
     answer = forms.ChoiceField(choices=ANSWERS, widget=forms.HiddenInput)
     note = forms.CharField(
-        label="Note to the buyer (optional)", max_length=300, required=False,
+        label=gettext_lazy("Note to the buyer (optional)"), max_length=300, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Up to 300 characters, e.g. why you refuse.",
+        help_text=gettext_lazy("Up to 300 characters, e.g. why you refuse."),
     )
 
     def service_kwargs(self) -> dict:
@@ -122,20 +124,20 @@ def _offset_minutes(text: str) -> int | None:
 class TrackingEventForm(DomainErrorsMixin, forms.Form):
     """ORD-6: a carrier scan typed by the seller (when the carrier sends no feed)."""
 
-    status = forms.ChoiceField(label="What happened", choices=[("", "Choose…"),
+    status = forms.ChoiceField(label=gettext_lazy("What happened"), choices=[("", "Choose…"),
                                                                *TrackingEvent.Status.choices])
     occurred_at = forms.DateTimeField(
-        label="When",
+        label=gettext_lazy("When"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Date and time of the scan, in UTC.",
+        help_text=gettext_lazy("Date and time of the scan, in UTC."),
     )
     tz_offset = forms.CharField(
         required=False, max_length=6, widget=forms.HiddenInput(attrs={"data-tz-offset": ""})
     )
-    location = forms.CharField(label="Where (optional)", max_length=120, required=False)
+    location = forms.CharField(label=gettext_lazy("Where (optional)"), max_length=120, required=False)
     description = forms.CharField(
-        label="Details (optional)", max_length=300, required=False,
+        label=gettext_lazy("Details (optional)"), max_length=300, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -152,12 +154,12 @@ class TrackingEventForm(DomainErrorsMixin, forms.Form):
         # (minutes, as JavaScript's getTimezoneOffset: UTC − local). Without it the time is UTC.
         offset = _offset_minutes(cleaned.get("tz_offset") or "")
         if offset is None:
-            self.add_error("occurred_at", "Your device's time zone could not be read; reload the page.")
+            self.add_error("occurred_at", _("Your device's time zone could not be read; reload the page."))
             return cleaned
         naive = when.replace(tzinfo=None)
         utc = naive.replace(tzinfo=dt.UTC) + dt.timedelta(minutes=offset)
         if utc > self.now:
-            self.add_error("occurred_at", "This time is in the future; give the time of the scan.")
+            self.add_error("occurred_at", _("This time is in the future; give the time of the scan."))
         cleaned["occurred_at_utc"] = utc
         return cleaned
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.countries import country_choices
 from core.money import Money, currency_choices
@@ -29,7 +30,8 @@ class Order(models.Model):
     items_total_minor = models.PositiveIntegerField(default=0)
     shipping_total_minor = models.PositiveIntegerField(default=0)
     discount_total_minor = models.PositiveIntegerField(
-        default=0, help_text="Coupons and discounts taken off (CPN-5); total = items + shipping − this."
+        default=0, help_text=gettext_lazy(
+            "Coupons and discounts taken off (CPN-5); total = items + shipping − this.")
     )
     total_minor = models.PositiveIntegerField(default=0)
 
@@ -45,13 +47,14 @@ class Order(models.Model):
     ship_phone = models.CharField(max_length=30)
 
     processing_days = models.PositiveSmallIntegerField(
-        help_text="Business days to ship: the longest processing time of the lines (ORD-4)."
+        help_text=gettext_lazy("Business days to ship: the longest processing time of the lines (ORD-4).")
     )
     shipping_method = models.ForeignKey(
         "catalog.ShippingMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     delivery_max_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Delivery estimate to the destination, in days after shipment (ORD-6)."
+        default=0, help_text=gettext_lazy(
+            "Delivery estimate to the destination, in days after shipment (ORD-6).")
     )
 
     placed_at = models.DateTimeField()
@@ -60,7 +63,7 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     carrier = models.CharField(max_length=80, blank=True)
     tracking_number = models.CharField(max_length=80, blank=True)
-    promised_delivery_at = models.DateTimeField(null=True, blank=True, help_text="PST (ORD-6).")
+    promised_delivery_at = models.DateTimeField(null=True, blank=True, help_text=gettext_lazy("PST (ORD-6)."))
     received_at = models.DateTimeField(null=True, blank=True)
     protection_ends_at = models.DateTimeField(null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField(default=0)
@@ -150,11 +153,11 @@ class Checkout(models.Model):
 
 
 class RequestStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the seller"
-    ACCEPTED = "accepted", "Accepted"
-    REFUSED = "refused", "Refused"
-    EXPIRED = "expired", "Went through without an answer"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    PENDING = "pending", gettext_lazy("Waiting for the seller")
+    ACCEPTED = "accepted", gettext_lazy("Accepted")
+    REFUSED = "refused", gettext_lazy("Refused")
+    EXPIRED = "expired", gettext_lazy("Went through without an answer")
+    WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
 
 class CancellationRequest(models.Model):
@@ -206,17 +209,17 @@ class TrackingEvent(models.Model):
     """A carrier scan of the parcel (ORD-6), from the carrier webhook or the seller's form."""
 
     class Source(models.TextChoices):
-        WEBHOOK = "webhook", "Carrier"
-        SELLER = "seller", "Seller"
+        WEBHOOK = "webhook", gettext_lazy("Carrier")
+        SELLER = "seller", gettext_lazy("Seller")
 
     class Status(models.TextChoices):
-        INFO_RECEIVED = "info_received", "Shipping information received"
-        IN_TRANSIT = "in_transit", "In transit"
-        IN_CUSTOMS = "in_customs", "Held in customs"
-        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
-        DELIVERED = "delivered", "Delivered"
-        RETURNED = "returned", "Returned to sender"
-        EXCEPTION = "exception", "Delivery problem"
+        INFO_RECEIVED = "info_received", gettext_lazy("Shipping information received")
+        IN_TRANSIT = "in_transit", gettext_lazy("In transit")
+        IN_CUSTOMS = "in_customs", gettext_lazy("Held in customs")
+        OUT_FOR_DELIVERY = "out_for_delivery", gettext_lazy("Out for delivery")
+        DELIVERED = "delivered", gettext_lazy("Delivered")
+        RETURNED = "returned", gettext_lazy("Returned to sender")
+        EXCEPTION = "exception", gettext_lazy("Delivery problem")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events")
     external_id = models.CharField(
@@ -224,7 +227,7 @@ class TrackingEvent(models.Model):
         null=True,
         blank=True,
         unique=True,
-        help_text="The carrier's event id; a repeated delivery of the same event is ignored.",
+        help_text=gettext_lazy("The carrier's event id; a repeated delivery of the same event is ignored."),
     )
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
+
 from core.money import Money
 from notifications.services import notify_many
 from orders.models import Order
@@ -51,37 +54,47 @@ def _to_seller(order: Order, kind: str, key: str, subject: str, body: str, now: 
     notify_many([_for_seller(order, kind, key, subject, body)], now=now)
 
 
+def _text(template: str, **values) -> str:
+    """A notice text, translated later into the recipient's language (notifications.services)."""
+    return format_lazy(template, **values)
+
+
 def order_paid(order: Order, *, now: dt.datetime) -> None:
+    when = _when(order.ship_by)
     _to_buyer(
         order,
         "order_paid",
         "paid",
-        f"Payment received for order {order.number}",
-        f"We hold your payment of {order.total} until buyer protection ends. "
-        f"{order.store.name} ships by {_when(order.ship_by)}.",
+        _text(gettext_lazy("Payment received for order {number}"), number=order.number),
+        _text(gettext_lazy("We hold your payment of {total} until buyer protection ends. "
+                           "{store} ships by {when}."), total=order.total, store=order.store.name, when=when),
         now,
     )
     _to_seller(
         order,
         "order_paid",
         "paid",
-        f"New order {order.number}: ship by {_when(order.ship_by)}",
-        f"Order {order.number} is paid. Ship it with a tracking number by {_when(order.ship_by)}, "
-        "or it closes by itself and the buyer is refunded.",
+        _text(gettext_lazy("New order {number}: ship by {when}"), number=order.number, when=when),
+        _text(gettext_lazy("Order {number} is paid. Ship it with a tracking number by {when}, "
+                           "or it closes by itself and the buyer is refunded."),
+              number=order.number, when=when),
         now,
     )
 
 
 def order_closed(order: Order, *, refund, now: dt.datetime) -> None:
     reason = order.get_close_reason_display()
-    refund_text = (
-        f" A refund of {Money(refund.amount_minor, refund.currency)} is on its way." if refund else ""
-    )
-    subject = f"Order {order.number} was closed"
+    subject = _text(gettext_lazy("Order {number} was closed"), number=order.number)
+    if refund:
+        buyer_body = _text(gettext_lazy("Reason: {reason}. A refund of {amount} is on its way."),
+                           reason=reason, amount=Money(refund.amount_minor, refund.currency))
+    else:
+        buyer_body = _text(gettext_lazy("Reason: {reason}."), reason=reason)
     notify_many(  # both parties in one statement
         [
-            _for_buyer(order, "order_closed", "closed", subject, f"Reason: {reason}.{refund_text}"),
-            _for_seller(order, "order_closed", "closed", subject, f"Reason: {reason}."),
+            _for_buyer(order, "order_closed", "closed", subject, buyer_body),
+            _for_seller(order, "order_closed", "closed", subject,
+                        _text(gettext_lazy("Reason: {reason}."), reason=reason)),
         ],
         now=now,
     )
@@ -92,9 +105,10 @@ def cancellation_requested(order: Order, request, *, now: dt.datetime) -> None:
         order,
         "cancellation_requested",
         f"cancel_req:{request.pk}",
-        f"The buyer asks to cancel order {order.number}",
-        f"Reason given: {request.reason}\nAnswer by {_when(request.answer_due_at)}; without an "
-        "answer the order is cancelled and the buyer refunded.",
+        _text(gettext_lazy("The buyer asks to cancel order {number}"), number=order.number),
+        _text(gettext_lazy("Reason given: {reason}\nAnswer by {when}; without an answer the order "
+                           "is cancelled and the buyer refunded."),
+              reason=request.reason, when=_when(request.answer_due_at)),
         now,
     )
 
@@ -104,8 +118,9 @@ def cancellation_refused(order: Order, request, *, now: dt.datetime) -> None:
         order,
         "cancellation_refused",
         f"cancel_refused:{request.pk}",
-        f"The seller refused to cancel order {order.number}",
-        f"{request.seller_note or 'No note was given.'} You can message the seller; the order goes on.",
+        _text(gettext_lazy("The seller refused to cancel order {number}"), number=order.number),
+        _text(gettext_lazy("{note} You can message the seller; the order goes on."),
+              note=request.seller_note or gettext_lazy("No note was given.")),
         now,
     )
 
@@ -115,9 +130,11 @@ def order_shipped(order: Order, *, now: dt.datetime) -> None:
         order,
         "order_shipped",
         "shipped",
-        f"The seller has shipped your order {order.number}",
-        f"Carrier: {order.carrier}, tracking number {order.tracking_number}. Promised delivery by "
-        f"{_when(order.promised_delivery_at)}.",
+        _text(gettext_lazy("The seller has shipped your order {number}"), number=order.number),
+        _text(gettext_lazy("Carrier: {carrier}, tracking number {tracking_number}. "
+                           "Promised delivery by {when}."),
+              carrier=order.carrier, tracking_number=order.tracking_number,
+              when=_when(order.promised_delivery_at)),
         now,
     )
 
@@ -127,8 +144,9 @@ def receipt_confirmed(order: Order, *, now: dt.datetime) -> None:
         order,
         "receipt_confirmed",
         "received",
-        f"Order {order.number} was received",
-        f"The buyer confirmed receipt. Buyer protection ends {_when(order.protection_ends_at)}.",
+        _text(gettext_lazy("Order {number} was received"), number=order.number),
+        _text(gettext_lazy("The buyer confirmed receipt. Buyer protection ends {when}."),
+              when=_when(order.protection_ends_at)),
         now,
     )
 
@@ -138,21 +156,26 @@ def extension_requested(order: Order, request, *, now: dt.datetime) -> None:
         order,
         "extension_requested",
         f"ext_req:{request.pk}",
-        f"The buyer asks for {request.days} more days of protection on order {order.number}",
-        f"{request.reason or 'The parcel has not arrived yet.'} Accept to move the promised delivery "
-        "time and protection end, or refuse.",
+        _text(gettext_lazy("The buyer asks for {days} more days of protection on order {number}"),
+              days=request.days, number=order.number),
+        _text(gettext_lazy("{reason} Accept to move the promised delivery time and protection end, "
+                           "or refuse."),
+              reason=request.reason or gettext_lazy("The parcel has not arrived yet.")),
         now,
     )
 
 
 def extension_answered(order: Order, request, *, now: dt.datetime) -> None:
-    verb = "accepted" if request.status == "accepted" else "refused"
+    if request.status == "accepted":
+        subject = gettext_lazy("The seller accepted your extension request on order {number}")
+    else:
+        subject = gettext_lazy("The seller refused your extension request on order {number}")
     _to_buyer(
         order,
         "extension_answered",
         f"ext_answer:{request.pk}",
-        f"The seller {verb} your extension request on order {order.number}",
-        f"Buyer protection now ends {_when(order.protection_ends_at)}.",
+        _text(subject, number=order.number),
+        _text(gettext_lazy("Buyer protection now ends {when}."), when=_when(order.protection_ends_at)),
         now,
     )
 
@@ -160,29 +183,29 @@ def extension_answered(order: Order, request, *, now: dt.datetime) -> None:
 REMINDERS = {
     "payment_window": (
         "buyer",
-        "Pay order {n} within 24 hours",
-        "Order {n} closes by itself at {due} if it is not paid.",
+        gettext_lazy("Pay order {n} within 24 hours"),
+        gettext_lazy("Order {n} closes by itself at {due} if it is not paid."),
     ),
     "ship_by": (
         "seller",
-        "Ship order {n} within 24 hours",
-        "Order {n} closes with a full refund to the buyer at {due} unless you ship it.",
+        gettext_lazy("Ship order {n} within 24 hours"),
+        gettext_lazy("Order {n} closes with a full refund to the buyer at {due} unless you ship it."),
     ),
     "cancellation_answer": (
         "seller",
-        "Answer the cancellation request on order {n}",
-        "Without an answer by {due}, order {n} is cancelled and refunded.",
+        gettext_lazy("Answer the cancellation request on order {n}"),
+        gettext_lazy("Without an answer by {due}, order {n} is cancelled and refunded."),
     ),
     "protection_end": (
         "buyer",
-        "Buyer protection on order {n} ends in 24 hours",
-        "If something is wrong with order {n}, open a dispute before {due}.",
+        gettext_lazy("Buyer protection on order {n} ends in 24 hours"),
+        gettext_lazy("If something is wrong with order {n}, open a dispute before {due}."),
     ),
 }
 
 
 def reminder(order: Order, kind: str, due: dt.datetime, *, now: dt.datetime) -> None:
     party, subject, body = REMINDERS[kind]
-    n, text = order.number, body.format(n=order.number, due=_when(due))
+    text = _text(body, n=order.number, due=_when(due))
     send = _to_buyer if party == "buyer" else _to_seller
-    send(order, "reminder", f"remind:{kind}:{due.isoformat()}", subject.format(n=n), text, now)
+    send(order, "reminder", f"remind:{kind}:{due.isoformat()}", _text(subject, n=order.number), text, now)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from core.policy import policy
 from orders.models import Order, RequestStatus
 from orders.states import State
@@ -46,11 +48,12 @@ def check_cancel_unpaid(order: Order, now: dt.datetime) -> Decision:
     if order.state in (State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING):
         return _no(
             "payment_in_progress",
-            "The payment is being processed or verified; you can cancel once its status updates.",
+            _("The payment is being processed or verified; you can cancel once its status updates."),
             "ORD-5",
         )
     return _no(
-        "already_paid_or_closed", "Only an order that has not been paid can be cancelled directly.", "ORD-3"
+        "already_paid_or_closed", _(
+            "Only an order that has not been paid can be cancelled directly."), "ORD-3"
     )
 
 
@@ -59,25 +62,26 @@ def check_request_cancellation(order: Order, now: dt.datetime) -> Decision:
     if order.state in (State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING):
         return _no(
             "payment_in_progress",
-            "An order cannot be cancelled while its payment is being processed or verified. "
-            "Try again once the status updates.",
+            _("An order cannot be cancelled while its payment is being processed or verified. "
+            "Try again once the status updates."),
             "ORD-5",
         )
     if order.state == State.AWAITING_PAYMENT:
-        return _no("not_paid", "This order is not paid yet: cancel it directly instead.", "ORD-3")
+        return _no("not_paid", _("This order is not paid yet: cancel it directly instead."), "ORD-3")
     if order.state == State.SHIPPED:
         return _no(
             "already_shipped",
-            "The seller has already shipped this order. If it does not arrive or has a "
-            "problem, open a dispute instead.",
+            _("The seller has already shipped this order. If it does not arrive or has a "
+            "problem, open a dispute instead."),
             "ORD-5",
         )
     if order.state != State.AWAITING_SHIPMENT:
-        return _no("order_finished", "This order is already closed or completed.", "ORD-5")
+        return _no("order_finished", _("This order is already closed or completed."), "ORD-5")
     if _pending(order, "cancellation_requests"):
         return _no(
             "request_pending",
-            "You have already asked to cancel this order; the seller has until the deadline shown to answer.",
+            _("You have already asked to cancel this order; the seller has until the deadline shown to "
+                "answer."),
             "ORD-5",
         )
     return OK
@@ -88,12 +92,13 @@ def check_answer_cancellation(order: Order, now: dt.datetime) -> Decision:
     if order.state == State.AWAITING_SHIPMENT:
         pending = order.cancellation_requests.filter(status=RequestStatus.PENDING).first()
     if pending is None:
-        return _no("no_pending_request", "There is no cancellation request waiting for an answer.", "ORD-5")
+        return _no("no_pending_request", _(
+            "There is no cancellation request waiting for an answer."), "ORD-5")
     if now >= pending.answer_due_at:
         return _no(
             "answer_window_passed",
-            "The time to answer has ended: the cancellation goes through by itself and the buyer "
-            "is refunded.",
+            _("The time to answer has ended: the cancellation goes through by itself and the buyer "
+            "is refunded."),
             "ORD-5",
         )
     return OK
@@ -105,21 +110,21 @@ def check_ship(order: Order, now: dt.datetime) -> Decision:
         if _pending(order, "cancellation_requests"):
             return _no(
                 "cancellation_pending",
-                "The buyer has asked to cancel this order: accept or refuse the request before shipping.",
+                _("The buyer has asked to cancel this order: accept or refuse the request before shipping."),
                 "ORD-5",
             )
         if order.ship_by and now >= order.ship_by:
             return _no(
                 "ship_by_passed",
-                "The ship-by deadline has passed: the order closes by itself and the buyer is refunded.",
+                _("The ship-by deadline has passed: the order closes by itself and the buyer is refunded."),
                 "ORD-4",
             )
         return OK
     if order.state in (State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING, State.PAYMENT_VERIFYING):
-        return _no("not_paid", "This order is not paid yet; do not ship it.", "ORD-6")
+        return _no("not_paid", _("This order is not paid yet; do not ship it."), "ORD-6")
     if order.state == State.SHIPPED:
-        return _no("already_shipped", "This order is already marked as shipped.", "ORD-6")
-    return _no("order_finished", "This order is closed or completed and cannot be shipped.", "ORD-6")
+        return _no("already_shipped", _("This order is already marked as shipped."), "ORD-6")
+    return _no("order_finished", _("This order is closed or completed and cannot be shipped."), "ORD-6")
 
 
 def check_confirm_receipt(order: Order, now: dt.datetime) -> Decision:
@@ -127,10 +132,10 @@ def check_confirm_receipt(order: Order, now: dt.datetime) -> Decision:
     if order.state == State.SHIPPED and order.received_at is None:
         return OK
     if order.state == State.SHIPPED:
-        return _no("already_confirmed", "You have already confirmed receipt.", "ORD-7")
+        return _no("already_confirmed", _("You have already confirmed receipt."), "ORD-7")
     if order.state in (State.COMPLETED, State.CLOSED):
-        return _no("order_finished", "This order is already closed or completed.", "ORD-7")
-    return _no("not_shipped", "You can confirm receipt once the seller has shipped the order.", "ORD-7")
+        return _no("order_finished", _("This order is already closed or completed."), "ORD-7")
+    return _no("not_shipped", _("You can confirm receipt once the seller has shipped the order."), "ORD-7")
 
 
 def check_request_extension(order: Order, now: dt.datetime) -> Decision:
@@ -138,23 +143,23 @@ def check_request_extension(order: Order, now: dt.datetime) -> Decision:
     if order.state != State.SHIPPED:
         return _no(
             "not_shipped",
-            "Protection can be extended only on a shipped order that has not completed.",
+            _("Protection can be extended only on a shipped order that has not completed."),
             "BP-4",
         )
     if order.received_at is not None:
-        return _no("received", "You confirmed receipt, so there is nothing to extend.", "BP-4")
+        return _no("received", _("You confirmed receipt, so there is nothing to extend."), "BP-4")
     if order.promised_delivery_at and now < order.promised_delivery_at:
         return _no(
             "not_late_yet",
-            "The order is still within its promised delivery time; you can ask "
-            "for more protection time if it has not arrived by then.",
+            _("The order is still within its promised delivery time; you can ask "
+            "for more protection time if it has not arrived by then."),
             "BP-4",
             available_from=order.promised_delivery_at,
         )
     if _pending(order, "extension_requests"):
         return _no(
             "request_pending",
-            "You have already asked for an extension; the seller has not answered yet.",
+            _("You have already asked for an extension; the seller has not answered yet."),
             "BP-4",
         )
     return OK
@@ -162,11 +167,11 @@ def check_request_extension(order: Order, now: dt.datetime) -> Decision:
 
 def check_answer_extension(order: Order, now: dt.datetime) -> Decision:
     if order.state != State.SHIPPED or not _pending(order, "extension_requests"):
-        return _no("no_pending_request", "There is no extension request waiting for an answer.", "BP-4")
+        return _no("no_pending_request", _("There is no extension request waiting for an answer."), "BP-4")
     if order.protection_ends_at and now >= order.protection_ends_at:
         return _no(
             "protection_ended",
-            "Buyer protection has ended, so the request lapses: the order completes as it is.",
+            _("Buyer protection has ended, so the request lapses: the order completes as it is."),
             "BP-4",
         )
     return OK
@@ -175,7 +180,8 @@ def check_answer_extension(order: Order, now: dt.datetime) -> Decision:
 def check_extension_days(days: int) -> Decision:
     low, high = policy.extension_min_days, policy.extension_max_days
     if not low <= days <= high:
-        return _no("invalid_days", f"Choose from {low} to {high} days.", "BP-4")
+        return _no("invalid_days", _(
+            "Choose from %(low)s to %(high)s days.") % {"low": low, "high": high}, "BP-4")
     return OK
 
 
@@ -184,5 +190,5 @@ def check_add_tracking(order: Order, now: dt.datetime) -> Decision:
     if order.state in (State.SHIPPED, State.COMPLETED):
         return OK
     if order.state == State.CLOSED:
-        return _no("order_finished", "This order is closed; it has no parcel to track.", "ORD-6")
-    return _no("not_shipped", "Tracking can be added once the order is marked as shipped.", "ORD-6")
+        return _no("order_finished", _("This order is closed; it has no parcel to track."), "ORD-6")
+    return _no("not_shipped", _("Tracking can be added once the order is marked as shipped."), "ORD-6")

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import AwareDatetime, StrictBool, StrictInt
 
@@ -368,7 +369,7 @@ def deadline_out(deadline: Deadline) -> dict:
     rule, party = DEADLINE_INFO[deadline.kind]
     return {
         "kind": deadline.kind,
-        "label": DeadlineKind(deadline.kind).label,
+        "label": str(DeadlineKind(deadline.kind).label),
         "due_at": utc(deadline.due_at),
         "rule": rule,
         "party": party,
@@ -405,7 +406,7 @@ def actions_out(order: Order, now: dt.datetime, *, table: dict, party: str | Non
     for name, (check, rule) in table.items():
         if party is None:
             out[name] = decision_out(
-                Decision(False, "not_party", "Only a party to the order can do this.", None, rule),
+                Decision(False, "not_party", _("Only a party to the order can do this."), None, rule),
                 rule,
             )
         else:
@@ -436,9 +437,9 @@ def _state(order: Order) -> dict:
         "number": order.number,
         "store": _store(order.store),
         "state": order.state,
-        "state_label": State(order.state).label,
+        "state_label": str(State(order.state).label),
         "close_reason": order.close_reason,
-        "close_reason_label": CloseReason(order.close_reason).label if order.close_reason else "",
+        "close_reason_label": str(CloseReason(order.close_reason).label) if order.close_reason else "",
         "placed_at": utc(order.placed_at),
         "paid_at": utc(order.paid_at),
         "ship_by": utc(order.ship_by),
@@ -492,7 +493,7 @@ def _event_out(event) -> dict:
     return {
         "at": utc(event.at),
         "actor": event.actor,
-        "actor_label": Actor(event.actor).label,
+        "actor_label": str(Actor(event.actor).label),
         "kind": event.kind,
         "from_state": event.from_state,
         "to_state": event.to_state,

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from core.calendar import add_business_days
 from core.errors import NotFound
@@ -92,7 +93,7 @@ def buyer_order_get(*, buyer, number: str) -> Order:
         .first()
     )
     if order is None:
-        raise NotFound("There is no such order in your account.")
+        raise NotFound(_("There is no such order in your account."))
     return order
 
 
@@ -101,7 +102,7 @@ def buyer_checkout_get(*, buyer, checkout_id) -> Checkout:
     try:
         return Checkout.objects.get(pk=int(checkout_id), buyer=buyer)
     except (Checkout.DoesNotExist, TypeError, ValueError):
-        raise NotFound("There is no such checkout in your account.") from None
+        raise NotFound(_("There is no such checkout in your account.")) from None
 
 
 def checkout_by_key(*, buyer, idempotency_key: str) -> Checkout | None:
@@ -290,7 +291,7 @@ class TimelineEntry:
 
 def _state_label(value: str) -> str:
     try:
-        return State(value).label
+        return str(State(value).label)
     except ValueError:
         return value
 

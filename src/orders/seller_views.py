@@ -24,6 +24,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Store
@@ -104,7 +105,7 @@ def _with_store(*, list_page: bool):
             store = _store_of(request.user)
             if store is None:
                 if list_page:
-                    messages.info(request, "Open your store first; your orders will be listed here.")
+                    messages.info(request, gettext("Open your store first; your orders will be listed here."))
                     return redirect("sellercenter:home")
                 raise Http404("No such order")
             return view(request, *args, store=store, **kwargs)

@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from cart.models import CartLine
 from catalog.models import Variant
@@ -104,12 +105,18 @@ def _shipping_for(store, products, country: str):
 
     A product with no methods chosen accepts any method of its store.
     """
-    common = set(store.shipping_methods.prefetch_related("estimates"))
-    for product in products:
-        chosen = set(product.shipping_methods.all())
-        if chosen:
-            common &= chosen
-    for method in sorted(common, key=lambda m: (m.price_minor, m.pk)):
+    common = {m.pk: m for m in store.shipping_methods.prefetch_related("estimates")}
+    chosen: dict[int, set[int]] = defaultdict(set)
+    through = type(products[0]).shipping_methods.through if products else None
+    for product_id, method_id in (
+        through.objects.filter(product_id__in=[p.pk for p in products]).values_list(
+            "product_id", "shippingmethod_id"
+        ) if products else ()
+    ):
+        chosen[product_id].add(method_id)
+    for ids in chosen.values():
+        common = {pk: m for pk, m in common.items() if pk in ids}
+    for method in sorted(common.values(), key=lambda m: (m.price_minor, m.pk)):
         estimate = method.estimate_for(country)
         if estimate is not None:
             return method, estimate
@@ -132,24 +139,21 @@ def checkout_place(
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise DomainError(
-            "A checkout needs an idempotency key of 1–64 characters.",
+            gettext("A checkout needs an idempotency key of 1–64 characters."),
             code="invalid",
             fields={"idempotency_key": ["Required, at most 64 characters."]},
             status=422,
         )
-    existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
-    if existing:
-        return existing
     if address.user_id != buyer.pk:
         raise DomainError(
-            "Choose one of your own addresses.",
+            gettext("Choose one of your own addresses."),
             code="invalid",
             fields={"address_id": ["Not one of your addresses."]},
             status=422,
         )
     if not (address.first_name.strip() and address.last_name.strip()):
         raise DomainError(
-            "The shipping address needs a first and a last name.",
+            gettext("The shipping address needs a first and a last name."),
             code="incomplete_name",
             fields={"address_id": ["Add a first and last name to this address."]},
             status=422,
@@ -161,8 +165,10 @@ def checkout_place(
                 promotion_ids=promotion_ids, codes=codes, use_refund_coupons=use_refund_coupons,
             )
     except IntegrityError:
+        # The checkout row is the first write: a repeated key (a double submit, perhaps a
+        # concurrent one) fails there and gets the first checkout, with nothing else written.
         existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
-        if existing:  # a concurrent double submit won the race
+        if existing:
             return existing
         raise
 
@@ -176,7 +182,7 @@ def _place(
         CartLine.objects.filter(user=buyer).select_related("variant__product__store").order_by("variant_id")
     )
     if not lines:
-        raise DomainError("Your cart is empty.", code="empty_cart", status=422)
+        raise DomainError(gettext("Your cart is empty."), code="empty_cart", status=422)
     # Lock the variants in a fixed order (by id) so concurrent checkouts cannot deadlock.
     variants = {
         v.pk: v
@@ -187,6 +193,9 @@ def _place(
     }
     problems = {}
     by_store = defaultdict(list)
+    orders: list[Order] = []
+    events: list[OrderEvent] = []
+    taken: dict[int, int] = defaultdict(int)  # variant id → units sold
     for line in lines:
         variant = variants.get(line.variant_id)
         product = variant.product if variant else None
@@ -202,18 +211,26 @@ def _place(
             by_store[product.store].append((line, variant))
     if problems:
         raise Conflict(
-            "Some items in your cart cannot be bought as they are.", code="cart_problems", fields=problems
+            gettext(
+                "Some items in your cart cannot be bought as they are."),
+                code="cart_problems", fields=problems
         )
     for store, store_lines in sorted(by_store.items(), key=lambda item: item[0].pk):
         products = [variant.product for _, variant in store_lines]
         shipping = _shipping_for(store, products, address.country)
         if shipping is None:
             raise Conflict(
-                f"{store.name} does not deliver to this address's country.",
+                gettext("%(name)s does not deliver to this address's country.") % {"name": store.name},
                 code="no_delivery",
                 fields={"address_id": [f"{store.name} does not deliver there."]},
             )
         method, estimate = shipping
+        priced = [
+            (line, v, convert(Money(v.price_minor, v.product.currency), store.currency).amount)
+            for line, v in store_lines
+        ]
+        items = sum(unit * line.quantity for line, _, unit in priced)
+        shipping_minor = convert(method.price, store.currency).amount
         order = Order.objects.create(
             number=_new_number(),
             checkout=checkout,
@@ -233,11 +250,13 @@ def _place(
             shipping_method=method,
             delivery_max_days=estimate.max_days,
             placed_at=now,
+            items_total_minor=items,
+            shipping_total_minor=shipping_minor,
+            total_minor=items + shipping_minor,
         )
-        items = 0
-        for line, variant in store_lines:
-            unit = convert(Money(variant.price_minor, variant.product.currency), store.currency).amount
-            OrderLine.objects.create(
+        orders.append(order)
+        OrderLine.objects.bulk_create(
+            OrderLine(
                 order=order,
                 variant=variant,
                 product_title=variant.product.title,
@@ -246,13 +265,11 @@ def _place(
                 quantity=line.quantity,
                 processing_days=variant.product.processing_days,
             )
-            items += unit * line.quantity
-            Variant.objects.filter(pk=variant.pk).update(stock=F("stock") - line.quantity)
-        order.items_total_minor = items
-        order.shipping_total_minor = convert(method.price, store.currency).amount
-        order.total_minor = items + order.shipping_total_minor
-        order.save(update_fields=["items_total_minor", "shipping_total_minor", "total_minor"])
-        OrderEvent.objects.create(
+            for line, variant, unit in priced
+        )
+        for line, variant, _ in priced:
+            taken[variant.pk] += line.quantity
+        events.append(OrderEvent(
             order=order,
             at=now,
             actor=Actor.BUYER,
@@ -260,20 +277,19 @@ def _place(
             kind="placed",
             to_state=State.AWAITING_PAYMENT,
             reason="Order placed",
-        )
-        order_arm_deadline(order, DeadlineKind.PAYMENT_WINDOW, now)
+        ))
+        order_arm_deadline(order, DeadlineKind.PAYMENT_WINDOW, now, fresh=True)  # a new order
+    OrderEvent.objects.bulk_create(events)
+    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     from coupons.services import checkout_discounts_apply
 
     checkout_discounts_apply(  # CPN-3, CPN-5, CPN-8: discounts and redemptions, or a refusal
-        checkout=checkout, orders=list(checkout.orders.all()), buyer=buyer, now=now,
+        checkout=checkout, orders=orders, buyer=buyer, now=now,
         promotion_ids=promotion_ids, codes=codes, use_refund_coupons=use_refund_coupons,
     )
-    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
-    from catalog.services import product_refresh_summary
-
-    # In id order, like the stock rows: concurrent checkouts and closings cannot deadlock.
-    for product in sorted({v.product for v in variants.values()}, key=lambda p: p.pk):
-        product_refresh_summary(product=product)
+    # Last, right before the commit: the stock (the variants were locked first, in id order),
+    # then the products' total stock and the catalog version (rows every checkout writes).
+    _stock_take(taken, sorted({variants[pk].product_id for pk in taken}), now)
     return checkout
 
 
@@ -296,6 +312,41 @@ def _restock(order: Order, now: dt.datetime) -> None:
         # Last in the batch: variants, products and the catalog version are rows checkouts and
         # other workers lock too.
         at_batch_end("orders.stock_return", _stock_return, (quantities, now), last=True)
+
+
+def _stock_take(taken: dict[int, int], product_ids: list[int], now: dt.datetime) -> None:
+    """Take the units sold from their variants (locked by the caller), then refresh the
+    products' total stock and bump the catalog version, as _stock_return does the other way."""
+    by_quantity: dict[int, list[int]] = defaultdict(list)
+    for variant_id, quantity in taken.items():
+        by_quantity[quantity].append(variant_id)
+    for quantity, variant_ids in sorted(by_quantity.items()):
+        Variant.objects.filter(pk__in=ids_in(variant_ids)).update(stock=F("stock") - quantity)
+    _products_stock_refresh(product_ids, now)
+
+
+def _products_stock_refresh(products, now: dt.datetime) -> None:
+    """Product.total_stock from the active variants' stock, in one UPDATE; then the catalog version.
+
+    A stock change moves only Variant.stock and Product.total_stock (not prices or search
+    text): this is that part of catalog.services.product_refresh_summary for many products.
+    """
+    from django.db.models import OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from catalog.models import Product
+    from catalog.services import catalog_changed
+
+    active_stock = (
+        Variant.objects.filter(product=OuterRef("pk"), is_active=True)
+        .values("product")
+        .annotate(total=Sum("stock"))
+        .values("total")
+    )
+    Product.objects.filter(pk__in=ids_in(products)).update(  # in id order (the pk index)
+        total_stock=Coalesce(Subquery(active_stock), 0), updated_at=now
+    )
+    catalog_changed()
 
 
 def _stock_return(items: list[tuple[dict[int, int], dt.datetime]]) -> None:
@@ -372,7 +423,7 @@ def order_close(
             order_coupons_give_back(order=closed, now=now)  # CPN-8: an unpaid order's coupons come back
         refund = refund_order_full(
             order=closed,
-            reason=CloseReason(close_reason).label,
+            reason=str(CloseReason(close_reason).label),  # a lazy label, stored as text
             event_key=f"order:{closed.pk}:close",
             now=now,
         )
@@ -411,7 +462,7 @@ def checkout_pay(
 
     orders = list(checkout.orders.filter(state=State.AWAITING_PAYMENT).order_by("pk"))
     if not orders:
-        raise Conflict("Nothing in this checkout is waiting for payment.", code="nothing_to_pay")
+        raise Conflict(gettext("Nothing in this checkout is waiting for payment."), code="nothing_to_pay")
     by_currency = defaultdict(list)
     for order in orders:
         by_currency[order.currency].append(order)
@@ -457,22 +508,21 @@ def checkout_pay(
                 )  # ChargeStatus.SUCCEEDED
             payments.append(from_balance)
             continue
-        payment = Payment.objects.filter(idempotency_key=key).first()
-        if payment is None:
-            amount = Money(due - (from_balance.amount_minor if from_balance else 0), currency)
-            try:
-                with transaction.atomic():
-                    payment = Payment.objects.create(
-                        checkout=checkout,
-                        method=method,
-                        provider=provider.name,
-                        amount_minor=amount.amount,
-                        currency=currency,
-                        idempotency_key=key,
-                        created_at=now,
-                    )
-            except IntegrityError:
-                payment = Payment.objects.get(idempotency_key=key)
+        # The row first (unique per key): a repeated key (double submit) finds the first one.
+        amount = Money(due - (from_balance.amount_minor if from_balance else 0), currency)
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    checkout=checkout,
+                    method=method,
+                    provider=provider.name,
+                    amount_minor=amount.amount,
+                    currency=currency,
+                    idempotency_key=key,
+                    created_at=now,
+                )
+        except IntegrityError:
+            payment = Payment.objects.get(idempotency_key=key)
         if payment.state == Payment.State.PENDING:
             result = provider.charge(
                 amount=payment.amount, token=token, idempotency_key=key, customer_ref=customer_ref
@@ -509,7 +559,8 @@ def _payment_apply(
         if status == ChargeStatus.PROCESSING and payment.state == Payment.State.PROCESSING:
             return payment
         orders = list(
-            payment.checkout.orders.filter(
+            Order.objects.filter(
+                checkout_id=payment.checkout_id,
                 currency=payment.currency,
                 state__in=[State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING],
             ).order_by("pk")
@@ -531,7 +582,7 @@ def _payment_apply(
         balance_part_settle(payment=payment, now=now)  # the balance part of the attempt follows it
         for order in orders:
             if status == ChargeStatus.SUCCEEDED:
-                order_paid(order=order, now=now)
+                _order_paid(order=order, now=now)  # in this block: an error rolls it all back
             elif status == ChargeStatus.PROCESSING and order.state == State.AWAITING_PAYMENT:
                 order_transition(
                     order=order, to=State.PAYMENT_PROCESSING, actor=Actor.SYSTEM, now=now,
@@ -580,23 +631,37 @@ def payment_settle(
 def order_paid(*, order: Order, now: dt.datetime) -> Order:
     """The payment went through: the ship-by countdown starts (ORD-4), then the security review (ORD-8)."""
     with transaction.atomic():
-        paid = order_transition(
-            order=order,
-            to=State.AWAITING_SHIPMENT,
-            actor=Actor.SYSTEM,
-            now=now,
-            kind="paid",
-            reason="Payment received",
-        )
-        from ledger.services import ledger_capture_order
+        return _order_paid(order=order, now=now)
 
-        if paid.discount_total_minor:
-            from coupons.services import order_capture_with_discounts
 
-            order_capture_with_discounts(order=paid, now=now)  # CPN-7: with the platform's share
+def _order_paid(*, order: Order, now: dt.datetime) -> Order:
+    """order_paid inside a transaction that rolls back as a whole on any error (no savepoint)."""
+    paid = order_transition(
+        order=order,
+        to=State.AWAITING_SHIPMENT,
+        actor=Actor.SYSTEM,
+        now=now,
+        kind="paid",
+        reason="Payment received",
+    )
+    notices.order_paid(paid, now=now)
+    close_reason = _security_close_reason(paid)
+    # The capture last before the commit: it locks the shared provider-clearing (and
+    # platform-discounts) ledger accounts, which every paying checkout needs.
+    from ledger.services import ledger_capture_order
+
+    captured = None
+    if paid.discount_total_minor:
+        from coupons.services import order_capture_with_discounts
+
+        captured = order_capture_with_discounts(order=paid, now=now)  # CPN-7: the platform's share
+    if captured is None:
         ledger_capture_order(order=paid, now=now)  # the money enters the order's escrow (BP-2)
-        notices.order_paid(paid, now=now)
-        return order_security_review(order=paid, now=now)
+    if close_reason:  # ORD-8: closed with a full refund of what was just captured
+        return order_close(
+            order=paid, actor=Actor.SYSTEM, close_reason=close_reason, now=now, kind="security_review"
+        )
+    return paid
 
 
 def coupon_reused_by_buyer(order: Order) -> bool:
@@ -608,21 +673,23 @@ def coupon_reused_by_buyer(order: Order) -> bool:
     return coupon_reused(order)
 
 
+def _security_close_reason(order: Order) -> str:
+    """ORD-8: why a paid order must be closed (a reused coupon, an incomplete name), or ""."""
+    if coupon_reused_by_buyer(order):
+        return CloseReason.SECURITY_COUPON_REUSE
+    if not (order.ship_first_name.strip() and order.ship_last_name.strip()):
+        return CloseReason.SECURITY_INCOMPLETE_NAME
+    return ""
+
+
 def order_security_review(*, order: Order, now: dt.datetime) -> Order:
     """ORD-8: close a paid order that reuses a coupon or ships to an incomplete name, with a full refund."""
-    if coupon_reused_by_buyer(order):
+    close_reason = _security_close_reason(order)
+    if close_reason:
         return order_close(
             order=order,
             actor=Actor.SYSTEM,
-            close_reason=CloseReason.SECURITY_COUPON_REUSE,
-            now=now,
-            kind="security_review",
-        )
-    if not (order.ship_first_name.strip() and order.ship_last_name.strip()):
-        return order_close(
-            order=order,
-            actor=Actor.SYSTEM,
-            close_reason=CloseReason.SECURITY_INCOMPLETE_NAME,
+            close_reason=close_reason,
             now=now,
             kind="security_review",
         )
@@ -651,7 +718,7 @@ def order_request_cancellation(*, order: Order, buyer, reason: str, now: dt.date
     reason = (reason or "").strip()
     if not reason or len(reason) > 300:
         raise DomainError(
-            "Tell the seller why (up to 300 characters).",
+            gettext("Tell the seller why (up to 300 characters)."),
             code="invalid",
             fields={"reason": ["Give a reason of 1–300 characters."]},
             status=422,
@@ -758,7 +825,8 @@ def extension_request(
     """BP-4: ask for N more days of protection on a shipped, late order."""
     if isinstance(days, bool) or not isinstance(days, int):
         raise DomainError(
-            "Enter a whole number of days.", code="invalid", fields={"days": ["Whole days."]}, status=422
+            gettext(
+                "Enter a whole number of days."), code="invalid", fields={"days": ["Whole days."]}, status=422
         )
     decision = check_extension_days(days)
     if not decision:
@@ -824,7 +892,8 @@ def order_mark_shipped(
     if not tracking_number or len(tracking_number) > 80 or not tracking_number.replace("-", "").isalnum():
         fields["tracking_number"] = ["Enter the tracking number: letters and digits, up to 80."]
     if fields:
-        raise DomainError("Some fields are invalid.", code="validation_error", fields=fields, status=422)
+        raise DomainError(gettext(
+            "Some fields are invalid."), code="validation_error", fields=fields, status=422)
     with transaction.atomic():
         locked = _locked(order)
         _enforce(check_ship(locked, now))
@@ -861,21 +930,21 @@ def tracking_event_record(
     """Store one carrier scan; an event id seen before is ignored (returns created=False)."""
     if status not in TrackingEvent.Status.values:
         raise DomainError(
-            "Unknown tracking status.",
+            gettext("Unknown tracking status."),
             code="invalid",
             fields={"status": [f"One of: {', '.join(TrackingEvent.Status.values)}."]},
             status=422,
         )
     if occurred_at > now + TRACKING_CLOCK_SKEW:
         raise DomainError(
-            "The scan time is in the future.",
+            gettext("The scan time is in the future."),
             code="invalid",
             fields={"occurred_at": ["This time is in the future; give the time of the scan."]},
             status=422,
         )
     if occurred_at < order.placed_at:
         raise DomainError(
-            "The scan time is before the order was placed.",
+            gettext("The scan time is before the order was placed."),
             code="invalid",
             fields={"occurred_at": ["This time is before the order was placed."]},
             status=422,

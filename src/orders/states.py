@@ -9,44 +9,47 @@ deadlines that `ARMS` names for the new state.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class State(models.TextChoices):
-    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-    PAYMENT_PROCESSING = "payment_processing", "Payment processing"
-    PAYMENT_VERIFYING = "payment_verifying", "Payment being verified"
-    AWAITING_SHIPMENT = "awaiting_shipment", "Awaiting shipment"
-    SHIPPED = "shipped", "The seller has shipped your order"
-    COMPLETED = "completed", "Completed"
-    CLOSED = "closed", "Closed"
+    AWAITING_PAYMENT = "awaiting_payment", gettext_lazy("Awaiting payment")
+    PAYMENT_PROCESSING = "payment_processing", gettext_lazy("Payment processing")
+    PAYMENT_VERIFYING = "payment_verifying", gettext_lazy("Payment being verified")
+    AWAITING_SHIPMENT = "awaiting_shipment", gettext_lazy("Awaiting shipment")
+    SHIPPED = "shipped", gettext_lazy("The seller has shipped your order")
+    COMPLETED = "completed", gettext_lazy("Completed")
+    CLOSED = "closed", gettext_lazy("Closed")
 
 
 class Actor(models.TextChoices):
-    BUYER = "buyer", "Buyer"
-    SELLER = "seller", "Seller"
-    STAFF = "staff", "Staff"
-    SYSTEM = "system", "System"
+    BUYER = "buyer", gettext_lazy("Buyer")
+    SELLER = "seller", gettext_lazy("Seller")
+    STAFF = "staff", gettext_lazy("Staff")
+    SYSTEM = "system", gettext_lazy("System")
 
 
 class CloseReason(models.TextChoices):
-    BUYER_CANCELLED_UNPAID = "buyer_cancelled_unpaid", "Cancelled by the buyer before payment"
-    PAYMENT_TIMEOUT = "payment_timeout", "Not paid in time"
-    SELLER_SHIP_TIMEOUT = "seller_ship_timeout", "Seller ship timeout"
-    CANCELLED_BY_SELLER_AGREEMENT = "cancelled_by_agreement", "Cancelled: the seller agreed"
-    CANCELLATION_UNANSWERED = "cancellation_unanswered", "Cancelled: the seller did not answer in time"
-    SECURITY_COUPON_REUSE = "security_coupon_reuse", "Security review: coupon already used by this buyer"
+    BUYER_CANCELLED_UNPAID = "buyer_cancelled_unpaid", gettext_lazy("Cancelled by the buyer before payment")
+    PAYMENT_TIMEOUT = "payment_timeout", gettext_lazy("Not paid in time")
+    SELLER_SHIP_TIMEOUT = "seller_ship_timeout", gettext_lazy("Seller ship timeout")
+    CANCELLED_BY_SELLER_AGREEMENT = "cancelled_by_agreement", gettext_lazy("Cancelled: the seller agreed")
+    CANCELLATION_UNANSWERED = "cancellation_unanswered", gettext_lazy(
+        "Cancelled: the seller did not answer in time")
+    SECURITY_COUPON_REUSE = "security_coupon_reuse", gettext_lazy(
+        "Security review: coupon already used by this buyer")
     SECURITY_INCOMPLETE_NAME = (
         "security_incomplete_name",
-        "Security review: incomplete name in the shipping address",
+        gettext_lazy("Security review: incomplete name in the shipping address"),
     )
-    PAYMENT_REJECTED = "payment_rejected", "Payment verification rejected"
+    PAYMENT_REJECTED = "payment_rejected", gettext_lazy("Payment verification rejected")
 
 
 class DeadlineKind(models.TextChoices):
-    PAYMENT_WINDOW = "payment_window", "Pay by"
-    SHIP_BY = "ship_by", "Ship by"
-    CANCELLATION_ANSWER = "cancellation_answer", "Answer the cancellation request by"
-    PROTECTION_END = "protection_end", "Buyer protection ends"
+    PAYMENT_WINDOW = "payment_window", gettext_lazy("Pay by")
+    SHIP_BY = "ship_by", gettext_lazy("Ship by")
+    CANCELLATION_ANSWER = "cancellation_answer", gettext_lazy("Answer the cancellation request by")
+    PROTECTION_END = "protection_end", gettext_lazy("Buyer protection ends")
 
 
 S = State

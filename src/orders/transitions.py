@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
 from core.calendar import add_business_days
 from core.errors import NotAllowed
 from core.policy import policy
 from deadlines.batch import at_batch_end, atomic, in_firing
 from deadlines.batch import current as current_batch
+from deadlines.models import Deadline
 from deadlines.rows import row_update, row_values, rows_insert, rows_update
-from deadlines.services import deadline_arm, deadline_disarm
+from deadlines.services import deadline_arm, deadline_disarm, deadlines_arm_fresh
 from orders.models import Order, OrderEvent
 from orders.states import ARMS, CloseReason, DeadlineKind, State, allowed
 
@@ -57,13 +60,29 @@ def reminder_kind(kind: str) -> str:
     return f"remind_{kind}"
 
 
-def order_arm(order: Order, kind: str, due: dt.datetime, now: dt.datetime) -> dt.datetime:
-    """Arm deadline `kind` of the order at `due`, and its reminder 24 h before (NTF-1)."""
+def order_arm(
+    order: Order, kind: str, due: dt.datetime, now: dt.datetime, *, fresh: bool = False
+) -> dt.datetime:
+    """Arm deadline `kind` of the order at `due`, and its reminder 24 h before (NTF-1).
+
+    `fresh`: the order has no pending deadline (just placed, or all disarmed by this
+    transaction): outside a deadline batch both rows go in with one INSERT, nothing to disarm.
+    """
+    remind_at = due - policy.deadline_reminder_before
+    if fresh and current_batch() is None:
+        rows = [(kind, due)] + ([(reminder_kind(kind), remind_at)] if remind_at > now else [])
+        deadlines_arm_fresh([
+            Deadline(
+                kind=k, subject_type=SUBJECT, subject_id=order.pk, armed_state=order.state, due_at=at,
+                armed_at=now,
+            )
+            for k, at in rows
+        ])
+        return due
     deadline_arm(
         kind=kind, subject_type=SUBJECT, subject_id=order.pk, armed_state=order.state, due_at=due, now=now
     )
     deadline_disarm(subject_type=SUBJECT, subject_id=order.pk, now=now, kind=reminder_kind(kind))
-    remind_at = due - policy.deadline_reminder_before
     if remind_at > now:
         deadline_arm(
             kind=reminder_kind(kind),
@@ -76,9 +95,9 @@ def order_arm(order: Order, kind: str, due: dt.datetime, now: dt.datetime) -> dt
     return due
 
 
-def order_arm_deadline(order: Order, kind: str, now: dt.datetime) -> dt.datetime:
-    """Arm the deadline `kind` at the instant the rules give for this order."""
-    return order_arm(order, kind, deadline_due(order, kind, now), now)
+def order_arm_deadline(order: Order, kind: str, now: dt.datetime, *, fresh: bool = False) -> dt.datetime:
+    """Arm the deadline `kind` at the instant the rules give for this order (`fresh`: see order_arm)."""
+    return order_arm(order, kind, deadline_due(order, kind, now), now, fresh=fresh)
 
 
 def order_locked(order: Order | int) -> Order:
@@ -117,8 +136,8 @@ def order_transition(
         old = locked.state
         if not allowed(old, to, actor):
             raise NotAllowed(
-                f"An order that is {State(old).label.lower()} cannot move to "
-                f"{State(to).label.lower()} by the {actor}.",
+                _("An order that is %(State)s cannot move to %(State2)s by the %(actor)s.") % {
+                    "State": State(old).label.lower(), "State2": State(to).label.lower(), "actor": actor},
                 code="invalid_transition",
             )
         if to == State.CLOSED and not close_reason:
@@ -127,7 +146,7 @@ def order_transition(
         changed = ["state", *_enter(locked, to, now, close_reason)]
         deadline_disarm(subject_type=SUBJECT, subject_id=locked.pk, now=now)
         if to in ARMS:
-            due = order_arm_deadline(locked, ARMS[to], now)
+            due = order_arm_deadline(locked, ARMS[to], now, fresh=True)  # all disarmed just above
             if to == State.AWAITING_SHIPMENT:
                 locked.ship_by = due
                 changed.append("ship_by")
@@ -146,7 +165,7 @@ def order_transition(
             kind=kind or f"to_{to}",
             from_state=old,
             to_state=to,
-            reason=reason or (CloseReason(close_reason).label if close_reason else ""),
+            reason=str(reason or (CloseReason(close_reason).label if close_reason else "")),  # lazy labels
             data=data or {},
         )
         # In a deadline batch, the timeline rows of all its firings go in with one INSERT at

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -160,7 +161,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():  # a new address is kept only if the orders are placed
             if new_form is not None:
                 if not new_form.is_valid():
-                    raise DomainError("Please correct the address.", code="validation_error")
+                    raise DomainError(gettext("Please correct the address."), code="validation_error")
                 data = new_form.address_data()
                 address = address_create(
                     user=request.user, make_default=new_form.cleaned_data.get("make_default", False), **data
@@ -178,7 +179,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             if new_form is not None:
                 form_add_service_errors(new_form, exc.fields, exc.message)
             else:
-                form.add_error("address", "Choose one of your addresses or add a new one.")
+                form.add_error("address", gettext("Choose one of your addresses or add a new one."))
         else:
             error = exc.message
             for name, texts in exc.fields.items():
@@ -194,8 +195,9 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     count = checkout.orders.count()
     messages.success(
         request,
-        f"{count} order{'s' if count != 1 else ''} placed. Pay within "
-        f"{int(policy.payment_window.total_seconds() // 3600)} hours to keep them.",
+        ngettext("%(count)s order placed. Pay within %(hours)s hours to keep it.",
+                 "%(count)s orders placed. Pay within %(hours)s hours to keep them.", count) % {
+            "count": count, "hours": int(policy.payment_window.total_seconds() // 3600)},
     )
     return redirect("checkout:detail", pk=checkout.pk)
 
@@ -312,7 +314,7 @@ def checkout_pay(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         if exc.code == "nothing_to_pay" and checkout.payments.filter(state="succeeded").exists():
-            messages.info(request, "This checkout is already paid.")
+            messages.info(request, gettext("This checkout is already paid."))
             return redirect("checkout:detail", pk=checkout.pk)
         context = _pay_context(request, checkout, error=exc.message)
         return render(request, "orders/checkout_pay.html", context, status=exc.status)
@@ -324,10 +326,10 @@ def checkout_pay(request: HttpRequest, pk: int) -> HttpResponse:
         context = _pay_context(request, checkout, error=error)
         return render(request, "orders/checkout_pay.html", context, status=402)
     if any(p.state == "processing" for p in payments):
-        messages.info(request, "The card provider is still processing your payment; this page "
-                      "updates when it answers.")
+        messages.info(request, gettext("The card provider is still processing your payment; this page "
+                      "updates when it answers."))
         return redirect("checkout:detail", pk=checkout.pk)
-    messages.success(request, "Payment received. We hold it until buyer protection ends.")
+    messages.success(request, gettext("Payment received. We hold it until buyer protection ends."))
     return redirect("checkout:detail", pk=checkout.pk)
 
 

@@ -18,10 +18,14 @@ Answers (errors in the one shape of core.api_errors.error_body):
   200 {"status": "duplicate", ...}   this event_id was stored before; nothing changes
   400 bad_json                       the body is not a JSON object
   401 bad_signature / stale_signature
-  404 unknown_tracking_number        no shipped order has this tracking number
+  404 unknown_tracking_number        no shipped order (nor a dispute's return parcel, DSP-3) has it
   409 ambiguous_tracking_number / not_shipped
   413 too_large, 405 method_not_allowed
   422 validation_error               with a message per field
+
+A number that is no order's but a dispute's submitted return tracking (DSP-3) is a scan of the
+buyer's return parcel: it goes on the dispute (disputes.services.return_scan_record, once per
+event id; "delivered" records the delivery the seller's 30-day silence is judged by).
 
 `tracking_signature` builds the header; `manage.py send_tracking_event` uses it
 to post an event to a running site for demos.
@@ -185,6 +189,22 @@ def _accepted(event: TrackingEvent, order: Order, created: bool) -> JsonResponse
     return JsonResponse(body, status=201 if created else 200)
 
 
+def _return_parcel(data: dict, now: dt.datetime) -> JsonResponse | None:
+    """DSP-3: a scan of a dispute's return parcel goes on the dispute (disputes.services)."""
+    from disputes.services import return_scan_for, return_scan_record
+
+    dispute = return_scan_for(data["tracking_number"])
+    if dispute is None:
+        return None
+    scan, created = return_scan_record(
+        dispute=dispute, event_id=data["event_id"], status=data["status"], occurred_at=data["occurred_at"],
+        location=data["location"], description=data["description"], now=now,
+    )
+    body = {"status": "created" if created else "duplicate", "event_id": scan.external_id,
+            "dispute": scan.dispute_id}
+    return JsonResponse(body, status=201 if created else 200)
+
+
 @csrf_exempt
 def tracking_webhook(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
@@ -224,6 +244,8 @@ def tracking_webhook(request: HttpRequest) -> JsonResponse:
         return _accepted(seen, seen.order, created=False)
     order = _order_for(data["tracking_number"], data["carrier"])
     if isinstance(order, JsonResponse):
+        if order.status_code == 404:  # DSP-3: maybe a buyer's return parcel of a dispute
+            return _return_parcel(data, now) or order
         return order
     try:
         event, created = tracking_event_record(

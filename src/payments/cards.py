@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
 from payments.declines import decline_error
@@ -41,7 +42,7 @@ def saved_card_for_token(*, owner, provider: PaymentProvider, token: str) -> Sav
     card = SavedCard.objects.filter(provider=provider.name, token=token).first()
     if card is not None and card.owner_id != owner.pk:
         raise DomainError(
-            "Choose one of your own cards.",
+            _("Choose one of your own cards."),
             code="unknown_card",
             fields={"token": ["This is not one of your saved cards."]},
             status=422,
@@ -83,10 +84,10 @@ def saved_card_remove(*, owner, card_id: int, password: str, provider: PaymentPr
 
     card = SavedCard.objects.filter(pk=card_id, owner=owner).first()
     if card is None:
-        raise NotFound("There is no such saved card.", code="card_not_found")
+        raise NotFound(_("There is no such saved card."), code="card_not_found")
     if not password or not owner.check_password(password):
         raise DomainError(
-            "The password is not right, so the card was kept.",
+            _("The password is not right, so the card was kept."),
             code="wrong_password",
             fields={"password": ["Enter your account password to remove this card."]},
             status=422,

@@ -11,16 +11,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
+
 from core.errors import DomainError
 
 
 @dataclass(frozen=True)
 class Decline:
     code: str
-    message: str  # what happened
-    next_step: str  # what the buyer can do now
+    what: str  # what happened (translatable: read it as .message)
+    todo: str  # what the buyer can do now (translatable: read it as .next_step)
     status: int = 402
     appeal: bool = False  # PAY-3: the payment waits for a verification appeal
+
+    @property
+    def message(self) -> str:
+        """What happened, in the active language."""
+        return str(self.what)
+
+    @property
+    def next_step(self) -> str:
+        """What the buyer can do now, in the active language."""
+        return str(self.todo)
 
     @property
     def text(self) -> str:
@@ -30,17 +43,18 @@ class Decline:
 def _bank(code: str) -> Decline:
     return Decline(
         code=f"bank_rejected_{code.lower()}",
-        message=f"Your bank turned this payment down (bank code {code}). Only the bank can tell "
-        "you exactly why.",
-        next_step="Call the number on the back of your card and quote the code, or pay with "
-        "another card or payment method.",
+        what=format_lazy(
+            gettext_lazy("Your bank turned this payment down (bank code {code}). Only the bank "
+            "can tell you exactly why."), code=code),
+        todo=gettext_lazy("Call the number on the back of your card and quote the code, or pay with "
+        "another card or payment method."),
     )
 
 
 GENERIC = Decline(
     code="payment_failed",
-    message="Your card was declined and nothing was charged.",
-    next_step="Check the card details, try another card, or contact your bank.",
+    what=gettext_lazy("Your card was declined and nothing was charged."),
+    todo=gettext_lazy("Check the card details, try another card, or contact your bank."),
 )
 
 CATALOGUE: dict[str, Decline] = {
@@ -48,63 +62,69 @@ CATALOGUE: dict[str, Decline] = {
     for d in [
         Decline(
             code="insufficient_funds",
-            message="There is not enough money on this card or account to cover the payment.",
-            next_step="Add funds to the account and try again, or pay with another card or method.",
+            what=gettext_lazy("There is not enough money on this card or account to cover the payment."),
+            todo=gettext_lazy(
+                "Add funds to the account and try again, or pay with another card or method."),
         ),
         _bank("CSC_7200022"),
         _bank("CSC_7200051"),
         _bank("CSC_7200001"),
         Decline(
             code="card_not_supported",
-            message="This card cannot be used here, or some of its details did not match.",
-            next_step="Check the number, name and expiry you typed. If they are right, pay with "
-            "another card or method.",
+            what=gettext_lazy("This card cannot be used here, or some of its details did not match."),
+            todo=gettext_lazy("Check the number, name and expiry you typed. If they are right, pay with "
+            "another card or method."),
         ),
         Decline(
             code="verification_required",
-            message="For your safety, this card payment has to be verified before it can go "
-            "through. Your order now waits in \u201cpayment being verified\u201d.",
-            next_step="Send us the documents we ask for from the order page; reviews usually "
-            "take one to three working days.",
+            what=gettext_lazy("For your safety, this card payment has to be verified before it can go "
+            "through. Your order now waits in “payment being verified”."),
+            todo=gettext_lazy("Send us the documents we ask for from the order page; reviews usually "
+            "take one to three working days."),
             appeal=True,
         ),
         Decline(
             code="incomplete_order_info",
-            message="Some information on the order is missing, so the payment could not be approved.",
-            next_step="Make sure the shipping address has the recipient\u2019s complete first and "
-            "last name, then pay again.",
+            what=gettext_lazy(
+                "Some information on the order is missing, so the payment could not be approved."),
+            todo=gettext_lazy(
+                "Make sure the shipping address has the recipient’s complete first and "
+            "last name, then pay again."),
         ),
         Decline(
             code="expired_card",
-            message="The expiry date does not match the card, or the card has expired.",
-            next_step="Enter the expiry date exactly as printed on the card, ask your bank for a "
-            "new card, or pay another way.",
+            what=gettext_lazy("The expiry date does not match the card, or the card has expired."),
+            todo=gettext_lazy(
+                "Enter the expiry date exactly as printed on the card, ask your bank for a "
+            "new card, or pay another way."),
         ),
         Decline(
             code="wrong_card_info",
-            message="Some of the card information is not right.",
-            next_step="Type the card details again carefully and retry.",
+            what=gettext_lazy("Some of the card information is not right."),
+            todo=gettext_lazy("Type the card details again carefully and retry."),
         ),
         Decline(
             code="restricted_card",
-            message="Your bank has put a restriction on this card.",
-            next_step="Ask your bank to lift the restriction, or pay with another card or method.",
+            what=gettext_lazy("Your bank has put a restriction on this card."),
+            todo=gettext_lazy(
+                "Ask your bank to lift the restriction, or pay with another card or method."),
         ),
         Decline(
             code="currency_not_supported",
-            message="This card cannot pay in the currency of this order.",
-            next_step="Switch the payment currency to USD (or another currency your card "
-            "accepts) and try again.",
+            what=gettext_lazy("This card cannot pay in the currency of this order."),
+            todo=gettext_lazy("Switch the payment currency to USD (or another currency your card "
+            "accepts) and try again."),
         ),
         Decline(
             code="over_limit",
-            message="This payment is over the spending limit of your card or account.",
-            next_step="Raise the limit with your bank and try again, or pay with another card or method.",
+            what=gettext_lazy("This payment is over the spending limit of your card or account."),
+            todo=gettext_lazy(
+                "Raise the limit with your bank and try again, or pay with another card or method."),
         ),
         Decline(
             code="wrong_cvv",
-            message="The security code (CVV) did not match the card.",
-            next_step="Enter the three or four digits from the card again and retry.",
+            what=gettext_lazy("The security code (CVV) did not match the card."),
+            todo=gettext_lazy("Enter the three or four digits from the card again and retry."),
         ),
         GENERIC,
     ]
@@ -125,6 +145,6 @@ def decline_error(code: str, *, prefix: str = "") -> DomainError:
     return DomainError(
         (prefix + " " if prefix else "") + decline.text,
         code=decline.code,
-        fields={"token": [decline.message]},
+        fields={"token": [str(decline.message)]},
         status=decline.status,
     )

@@ -22,6 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
+
 from core.errors import DomainError
 from payments.models import Refund
 
@@ -67,7 +70,8 @@ METHODS: dict[str, PaymentMethod] = {
     m.code: m
     for m in [
         _m("card", "Card", _ORIGINAL),
-        _m("paypal", "PayPal", _ORIGINAL, hint="You confirm the payment in your PayPal account."),
+        _m("paypal", "PayPal", _ORIGINAL, hint=gettext_lazy(
+            "You confirm the payment in your PayPal account.")),
         _m("ideal", "iDEAL", _ORIGINAL, countries=["NL"], currencies=["EUR"]),
         _m("giropay", "Giropay", _ORIGINAL, countries=["DE"], currencies=["EUR"]),
         _m("payu", "PayU", _ORIGINAL, countries=["PL", "CZ", "RO", "HU", "IN", "TR"]),
@@ -77,15 +81,18 @@ METHODS: dict[str, PaymentMethod] = {
         _m("mercadopago", "Mercado Pago", _ORIGINAL, countries=["MX", "BR"]),
         _m("oney", "Oney (pay in instalments)", _ORIGINAL, countries=["FR"], currencies=["EUR"]),
         _m("cash", "Cash payment at a partner shop", _BALANCE, LATER,
-           hint=f"Pay at the counter with the reference we give you; {_WAITS}"),
+           hint=format_lazy(
+               gettext_lazy("Pay at the counter with the reference we give you; {WAITS}"), WAITS=_WAITS)),
         _m("bank_transfer", "Bank transfer", _BALANCE, LATER,
-           hint=f"Transfer the amount with the reference we give you; {_WAITS}"),
+           hint=format_lazy(
+               gettext_lazy("Transfer the amount with the reference we give you; {WAITS}"), WAITS=_WAITS)),
         _m("boleto", "Boleto", _BALANCE, LATER, countries=["BR"],
-           hint=f"Pay the Boleto slip at a bank or online; {_WAITS}"),
+           hint=format_lazy(gettext_lazy("Pay the Boleto slip at a bank or online; {WAITS}"), WAITS=_WAITS)),
         _m("western_union", "Western Union", _BALANCE, LATER,
-           hint="Send the money with the reference we give you; the order waits until it arrives."),
+           hint=gettext_lazy(
+               "Send the money with the reference we give you; the order waits until it arrives.")),
         _m("cod", "Cash on delivery", _COUPON, ON_DELIVERY, countries=["SA"],
-           hint="You pay the courier when the parcel arrives."),
+           hint=gettext_lazy("You pay the courier when the parcel arrives.")),
     ]
 }
 

@@ -7,17 +7,18 @@ same event never refunds twice.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.money import Money, currency_choices
 
 
 class Payment(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PROCESSING = "processing", "Being processed by the provider"
-        VERIFYING = "verifying", "Being verified"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Pending")
+        PROCESSING = "processing", gettext_lazy("Being processed by the provider")
+        VERIFYING = "verifying", gettext_lazy("Being verified")
+        SUCCEEDED = "succeeded", gettext_lazy("Succeeded")
+        FAILED = "failed", gettext_lazy("Failed")
 
     checkout = models.ForeignKey("orders.Checkout", on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(max_length=30, default="card")
@@ -44,14 +45,14 @@ class Payment(models.Model):
 
 class Refund(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "Being processed"
-        SUCCEEDED = "succeeded", "Refunded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Being processed")
+        SUCCEEDED = "succeeded", gettext_lazy("Refunded")
+        FAILED = "failed", gettext_lazy("Failed")
 
     class Destination(models.TextChoices):
-        ORIGINAL = "original", "The original card or account"
-        BALANCE = "balance", "Your Hmong Artisans balance"
-        COUPON = "coupon", "A coupon"
+        ORIGINAL = "original", gettext_lazy("The original card or account")
+        BALANCE = "balance", gettext_lazy("Your Hmong Artisans balance")
+        COUPON = "coupon", gettext_lazy("A coupon")
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="refunds")

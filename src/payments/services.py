@@ -47,6 +47,7 @@ def refund_order_full(*, order, reason: str, event_key: str, now: dt.datetime) -
     """
     if not order.paid_at:  # nothing was paid, so no refund was ever made for it either
         return None
+    reason = str(reason)  # a lazily translated label (CloseReason) is written as its text
     batch = current_batch()
     known = batch.data("order", order.pk) if batch is not None else None
     refunds = known["refunds"] if known is not None and "refunds" in known else list(order.refunds.all())
@@ -336,10 +337,6 @@ def balance_spend(*, checkout, currency: str, due_minor: int, payment_key: str, 
         checkout.orders.filter(currency=currency, state=State.AWAITING_PAYMENT).order_by("pk")
     )
     account = account_get(kind=Account.Kind.BUYER_BALANCE, currency=currency, user=checkout.buyer_id, now=now)
-    escrows = {
-        order.pk: account_get(kind=Account.Kind.ORDER_ESCROW, currency=currency, order=order, now=now)
-        for order in orders
-    }
     try:
         with transaction.atomic():
             held = Account.objects.select_for_update().get(pk=account.pk).balance_minor
@@ -361,7 +358,7 @@ def balance_spend(*, checkout, currency: str, due_minor: int, payment_key: str, 
                 left -= share
                 if share <= 0:
                     break
-                escrow = escrows[order.pk]
+                escrow = account_get(kind=Account.Kind.ORDER_ESCROW, currency=currency, order=order, now=now)
                 postings.append(Posting(
                     key=f"balance:{key}:order:{order.pk}",
                     kind=Transaction.Kind.CAPTURE,

@@ -19,6 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import clock
@@ -37,46 +39,47 @@ class CardNumberInput(forms.TextInput):
 
 class SimCardForm(forms.Form):
     number = forms.CharField(
-        label="Card number",
+        label=gettext_lazy("Card number"),
         max_length=30,
         widget=CardNumberInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
-        error_messages={"required": "Enter the card number."},
+        error_messages={"required": gettext_lazy("Enter the card number.")},
     )
     name = forms.CharField(
-        label="Name on the card",
+        label=gettext_lazy("Name on the card"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "cc-name"}),
-        error_messages={"required": "Enter the name printed on the card."},
+        error_messages={"required": gettext_lazy("Enter the name printed on the card.")},
     )
     exp_month = forms.IntegerField(
-        label="Expiry month (MM)",
+        label=gettext_lazy("Expiry month (MM)"),
         min_value=1,
         max_value=12,
         error_messages={
-            "required": "Enter the expiry month.",
-            "invalid": "Enter a month from 1 to 12.",
-            "min_value": "Enter a month from 1 to 12.",
-            "max_value": "Enter a month from 1 to 12.",
+            "required": gettext_lazy("Enter the expiry month."),
+            "invalid": gettext_lazy("Enter a month from 1 to 12."),
+            "min_value": gettext_lazy("Enter a month from 1 to 12."),
+            "max_value": gettext_lazy("Enter a month from 1 to 12."),
         },
     )
     exp_year = forms.IntegerField(
-        label="Expiry year (YY)",
+        label=gettext_lazy("Expiry year (YY)"),
         min_value=0,
         max_value=2099,
-        error_messages={"required": "Enter the expiry year.", "invalid": "Enter the year, e.g. 29."},
+        error_messages={"required": gettext_lazy(
+            "Enter the expiry year."), "invalid": gettext_lazy("Enter the year, e.g. 29.")},
     )
     cvc = forms.CharField(
-        label="Security code (CVV)",
+        label=gettext_lazy("Security code (CVV)"),
         max_length=4,
         widget=CardNumberInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
-        error_messages={"required": "Enter the security code."},
+        error_messages={"required": gettext_lazy("Enter the security code.")},
     )
-    save_card = forms.BooleanField(label="Save this card", required=False)
+    save_card = forms.BooleanField(label=gettext_lazy("Save this card"), required=False)
 
     def clean_number(self) -> str:
         number = "".join(self.cleaned_data["number"].replace("-", " ").split())
         if not luhn_ok(number):
-            raise forms.ValidationError("This card number is not valid. Check the digits.")
+            raise forms.ValidationError(_("This card number is not valid. Check the digits."))
         return number
 
     def clean_exp_year(self) -> int:
@@ -84,13 +87,13 @@ class SimCardForm(forms.Form):
         if year < 100:
             year += 2000
         if not 2000 <= year <= 2099:
-            raise forms.ValidationError("Enter the year, e.g. 29.")
+            raise forms.ValidationError(_("Enter the year, e.g. 29."))
         return year
 
     def clean_cvc(self) -> str:
         cvc = self.cleaned_data["cvc"].strip()
         if not (cvc.isdigit() and len(cvc) in (3, 4)):
-            raise forms.ValidationError("The security code is the 3 or 4 digits on the card.")
+            raise forms.ValidationError(_("The security code is the 3 or 4 digits on the card."))
         return cvc
 
 
@@ -132,10 +135,10 @@ def sim_card_page(request: HttpRequest) -> HttpResponse:
 
 class RemoveCardForm(forms.Form):
     password = forms.CharField(
-        label="Your account password",
+        label=gettext_lazy("Your account password"),
         strip=False,
         widget=forms.PasswordInput,
-        error_messages={"required": "Enter your account password to remove this card."},
+        error_messages={"required": gettext_lazy("Enter your account password to remove this card.")},
     )
 
 
@@ -182,7 +185,7 @@ def card_add(request: HttpRequest) -> HttpResponse:
         return render(
             request, "payments/cards.html", _cards_context(request, error=exc.message), status=exc.status
         )
-    messages.success(request, f"{card.label} is saved.")
+    messages.success(request, _("%(label)s is saved.") % {"label": card.label})
     return redirect("payments:cards")
 
 
@@ -199,7 +202,7 @@ def card_remove(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             errors = exc.fields.get("password", [exc.message])
         else:
-            messages.success(request, "The card was removed.")
+            messages.success(request, _("The card was removed."))
             return redirect("payments:cards")
     elif not cards.saved_cards(owner=request.user).filter(pk=pk).exists():
         raise Http404("No such card")

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit_record
@@ -181,7 +182,10 @@ def refund(request: HttpRequest, number: str) -> HttpResponse:
         return render(request, "payments/backoffice_refunds.html", context, status=exc.status)
     money = Money(amount_minor, order.currency)
     if already:
-        messages.info(request, f"This refund of {money} on order {order.number} was already made.")
+        messages.info(request, _(
+            "This refund of %(money)s on order %(number)s was already made.") % {
+                "money": money, "number": order.number})
     else:
-        messages.success(request, f"Refunded {money} on order {order.number}.")
+        messages.success(request, _(
+            "Refunded %(money)s on order %(number)s.") % {"money": money, "number": order.number})
     return _back(order)

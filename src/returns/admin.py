@@ -3,6 +3,7 @@ staff record inspections at /backoffice/returns/, audited)."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from returns.models import ReturnEvent, ReturnLine, ReturnRequest
 
 
@@ -37,3 +38,6 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+admin.site.register([ReturnLine, ReturnEvent], ReadOnlyAdmin)

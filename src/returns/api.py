@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from core import clock
@@ -176,15 +177,15 @@ def _order_for(request, number: str, *, acting: bool) -> Order:
             return order
         if order.store.owner_id == user.pk or _is_staff(user):
             if acting:
-                raise NotAllowed("Only the buyer of this order can do this.", code="not_party")
+                raise NotAllowed(_("Only the buyer of this order can do this."), code="not_party")
             return order
-    raise NotFound("There is no such order in your account.")
+    raise NotFound(_("There is no such order in your account."))
 
 
 def _return_for(request, return_id: int, *, acting: bool) -> ReturnRequest:
     found, side = selectors.return_for_viewer(user=request.auth, return_id=return_id)
     if acting and side != "buyer":
-        raise NotAllowed("Only the buyer of this order can do this.", code="not_party")
+        raise NotAllowed(_("Only the buyer of this order can do this."), code="not_party")
     return found
 
 
@@ -194,7 +195,7 @@ def _fresh(return_id: int) -> dict:
 
 @router.get(
     "/orders/{number}/returns", response={200: OrderReturnsOut, **READ_ERRORS},
-    summary="An order's returns and whether one may start (RET-1…RET-3)",
+    summary=_("An order's returns and whether one may start (RET-1…RET-3)"),
 )
 def order_returns(request, number: Number):
     """The order's returns, oldest first, and `eligibility`: whether a return may start now,
@@ -226,7 +227,7 @@ def order_returns(request, number: Number):
 
 @router.post(
     "/orders/{number}/returns", response={201: ReturnOut, **ERRORS},
-    summary="Start a return: get a return code (RET-1…RET-3)",
+    summary=_("Start a return: get a return code (RET-1…RET-3)"),
 )
 def order_return_create(request, number: Number, payload: ReturnCreateIn):
     """Send back Free Return items, for any reason, within the window after receipt (RET-1):
@@ -244,14 +245,14 @@ def order_return_create(request, number: Number, payload: ReturnCreateIn):
     return Status(201, _fresh(created.pk))
 
 
-@router.get("/returns/{return_id}", response={200: ReturnOut, **READ_ERRORS}, summary="One return")
+@router.get("/returns/{return_id}", response={200: ReturnOut, **READ_ERRORS}, summary=_("One return"))
 def return_get(request, return_id: PathId):
     """A return with its lines, the units found in good condition once inspected, the refund
     and the status timeline (the provider's updates, RET-3)."""
     return return_out(_return_for(request, return_id, acting=False))
 
 
-@router.post("/returns/{return_id}/cancel", response={200: ReturnOut, **ERRORS}, summary="Cancel a return")
+@router.post("/returns/{return_id}/cancel", response={200: ReturnOut, **ERRORS}, summary=_("Cancel a return"))
 def return_cancel(request, return_id: PathId):
     """Give up the return before the parcel is dropped off (403 `handed_over` once it was)."""
     found = _return_for(request, return_id, acting=True)

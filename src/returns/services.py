@@ -32,7 +32,6 @@ from core.policy import policy
 from orders.models import Order, OrderEvent
 from orders.rules import Decision
 from orders.states import Actor as OrderActor
-from orders.states import State as OrderState
 from orders.transitions import order_locked
 from returns import notices, rules
 from returns.models import ReturnEvent, ReturnLine, ReturnRequest
@@ -402,25 +401,14 @@ def return_remind(*, request_id: int, now: dt.datetime) -> str:
 def _release_if_completed(order_id: int, now: dt.datetime) -> None:
     """BP-2 after a return ends: once nothing holds the order's money any more (no open return,
     no open dispute — the ledger's release blockers), an order whose protection has ended
-    completes if it has not yet (its protection-end firing may have been held back) and what
-    its escrow still holds is released to the seller."""
-    from ledger.services import ledger_release_order, order_release_blocked
-    from orders.transitions import order_transition
+    completes (its protection-end firing was skipped while the return was open) and what its
+    escrow still holds is released to the seller: the path every case shares
+    (orders.deadline_handlers.order_complete_after_case)."""
+    from orders.deadline_handlers import order_complete_after_case
 
-    order = order_locked(order_id)
-    if order_release_blocked(order):
-        return
-    if (
-        order.state == OrderState.SHIPPED
-        and order.protection_ends_at is not None
-        and now >= order.protection_ends_at
-    ):
-        order = order_transition(
-            order=order, to=OrderState.COMPLETED, actor=OrderActor.SYSTEM, now=now,
-            kind="protection_ended", reason="Buyer protection ended; the return is finished",
-        )
-    if order.state == OrderState.COMPLETED:
-        ledger_release_order(order=order, now=now)
+    order_complete_after_case(
+        order=order_locked(order_id), now=now, reason="Buyer protection ended; the return is finished"
+    )
 
 
 def provider_known(slug: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.errors import NotAllowed
 from core.policy import policy
@@ -107,8 +108,10 @@ def return_transition(
         old = locked.state
         if not allowed(old, to, actor):
             raise NotAllowed(
-                f"A return that is {ReturnState(old).label.lower()} cannot move to "
-                f"{ReturnState(to).label.lower()} by the {actor}.",
+                _("A return that is %(ReturnState)s cannot move to %(ReturnState2)s by "
+                    "the %(actor)s.") % {
+                        "ReturnState": ReturnState(old).label.lower(),
+                        "ReturnState2": ReturnState(to).label.lower(), "actor": actor},
                 code="invalid_transition",
             )
         locked.state = to

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 from pydantic import StrictBool, StrictInt
@@ -258,7 +259,7 @@ class VariantDeleted(Schema):
 def _store(request) -> Store:
     store = selectors.store_of(user=request.user)
     if store is None:
-        raise Conflict("Open your store first (POST /api/v1/seller/store).", code="no_store")
+        raise Conflict(_("Open your store first (POST /api/v1/seller/store)."), code="no_store")
     return store
 
 
@@ -475,6 +476,6 @@ def estimate_put(request, method_id: int, country: str, payload: EstimateIn):
 def estimate_delete(request, method_id: int, country: str):
     method = _method(request, method_id)
     if not services.delivery_estimate_delete(method=method, country=_country_param(country)):
-        raise DomainError("This shipping method has no delivery time for that destination.",
+        raise DomainError(_("This shipping method has no delivery time for that destination."),
                           code="not_found", status=404)
     return Status(204, None)

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.images import ACCEPT_ATTRIBUTE, MAX_IMAGES_PER_PRODUCT, MIN_SIDE
 from core.countries import country_choices
@@ -35,14 +37,17 @@ def price_to_minor(text: str, currency: str) -> int | None:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or "e" in text.lower():
-        raise ValidationError("Enter a price with digits and a dot for decimals, e.g. 24.50.")
+        raise ValidationError(_("Enter a price with digits and a dot for decimals, e.g. 24.50."))
     exponent = currencies()[currency].exponent
     if -value.as_tuple().exponent > exponent:
         if exponent == 0:
-            raise ValidationError(f"{currency} prices are whole numbers, without decimals.")
-        raise ValidationError(f"{currency} prices have at most {exponent} decimals.")
+            raise ValidationError(_(
+                "%(currency)s prices are whole numbers, without decimals.") % {"currency": currency})
+        raise ValidationError(_(
+            "%(currency)s prices have at most %(exponent)s decimals.") % {
+                "currency": currency, "exponent": exponent})
     if abs(value) >= Decimal(10) ** PRICE_DIGITS_MAX:
-        raise ValidationError("This price is far too large.")
+        raise ValidationError(_("This price is far too large."))
     return Money.from_decimal(value, currency).amount
 
 
@@ -59,12 +64,12 @@ def options_from_text(text: str) -> dict[str, str]:
             continue
         if ":" not in part:
             raise ValidationError(
-                f"Write each option as name: value, e.g. Colour: Indigo (“{part.strip()[:30]}” "
-                "has no colon)."
+                _("Write each option as name: value, e.g. Colour: Indigo (“%(strip)s” "
+                    "has no colon).") % {"strip": part.strip()[:30]}
             )
         name, value = (s.strip() for s in part.split(":", 1))
         if name in options:
-            raise ValidationError(f"The option “{name}” is given twice.")
+            raise ValidationError(_("The option “%(name)s” is given twice.") % {"name": name})
         options[name] = value
     return options
 
@@ -116,14 +121,15 @@ class ServiceForm(forms.Form):
 
 
 class StoreForm(ServiceForm):
-    name = forms.CharField(required=False, label="Store name",
+    name = forms.CharField(required=False, label=gettext_lazy("Store name"),
                            widget=forms.TextInput(attrs={"maxlength": 80}))
-    tagline = forms.CharField(required=False, help_text="One short line under your store's name.",
+    tagline = forms.CharField(required=False, help_text=gettext_lazy(
+        "One short line under your store's name."),
                               widget=forms.TextInput(attrs={"maxlength": 160}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
-    ships_from = forms.CharField(required=False, label="Ships from (country)",
+    ships_from = forms.CharField(required=False, label=gettext_lazy("Ships from (country)"),
                                  widget=_select(country_choices(), "Choose a country…"))
-    currency = forms.CharField(required=False, label="Currency for new products",
+    currency = forms.CharField(required=False, label=gettext_lazy("Currency for new products"),
                                initial="USD", widget=_select(currency_choices()))
 
     def service_kwargs(self) -> dict:
@@ -136,25 +142,25 @@ class ProductForm(ServiceForm):
     category = forms.CharField(required=False)
     title = forms.CharField(required=False, widget=forms.TextInput(attrs={"maxlength": 140}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    currency = forms.CharField(required=False, help_text="Variant prices are in this currency.",
+    currency = forms.CharField(required=False, help_text=gettext_lazy("Variant prices are in this currency."),
                                widget=_select(currency_choices()))
     processing_days = forms.IntegerField(
-        required=False, label="Processing time (business days)",
+        required=False, label=gettext_lazy("Processing time (business days)"),
         widget=forms.NumberInput(attrs={"min": 1}),
     )
-    free_return = forms.BooleanField(required=False, label="Free Return",
-                                     help_text="Buyers may return it for any reason.")
-    warranty = forms.BooleanField(required=False, label="One-year commercial warranty")
+    free_return = forms.BooleanField(required=False, label=gettext_lazy("Free Return"),
+                                     help_text=gettext_lazy("Buyers may return it for any reason."))
+    warranty = forms.BooleanField(required=False, label=gettext_lazy("One-year commercial warranty"))
     domestic_delivery = forms.BooleanField(
-        required=False, label="Domestic delivery from a local warehouse (no customs)")
+        required=False, label=gettext_lazy("Domestic delivery from a local warehouse (no customs)"))
     warehouse_country = forms.CharField(
-        required=False, label="Warehouse country",
-        help_text="Needed with domestic delivery.",
+        required=False, label=gettext_lazy("Warehouse country"),
+        help_text=gettext_lazy("Needed with domestic delivery."),
         widget=_select(country_choices(), "No domestic warehouse"),
     )
     shipping_methods = forms.TypedMultipleChoiceField(
         required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
-        help_text="How buyers can receive this product.",
+        help_text=gettext_lazy("How buyers can receive this product."),
     )
 
     def __init__(self, *args, store, categories, **kwargs):
@@ -186,7 +192,7 @@ class ProductForm(ServiceForm):
         if not value:
             return None
         if not value.isdigit():
-            raise ValidationError("Choose a category from the list.")
+            raise ValidationError(_("Choose a category from the list."))
         return int(value)
 
     def service_kwargs(self) -> dict:
@@ -210,8 +216,8 @@ class VariantForm(ServiceForm):
                           widget=forms.TextInput(attrs={"maxlength": 64, "size": 10}))
     options = forms.CharField(
         required=False,
-        help_text="Name: value pairs separated by commas, e.g. Colour: Indigo, Size: M.",
-        widget=forms.TextInput(attrs={"placeholder": "Colour: Indigo, Size: M"}),
+        help_text=gettext_lazy("Name: value pairs separated by commas, e.g. Colour: Indigo, Size: M."),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Colour: Indigo, Size: M")}),
     )
     price = forms.CharField(required=False, widget=forms.TextInput(
         attrs={"inputmode": "decimal", "size": 8, "autocomplete": "off"}))
@@ -242,15 +248,16 @@ class VariantForm(ServiceForm):
 class ShippingMethodForm(ServiceForm):
     field_map = {"price_minor": "price"}
 
-    name = forms.CharField(required=False, help_text="What buyers see, e.g. “Standard tracked”.",
+    name = forms.CharField(required=False, help_text=gettext_lazy(
+        "What buyers see, e.g. “Standard tracked”."),
                            widget=forms.TextInput(attrs={"maxlength": 80}))
     carrier = forms.CharField(required=False, widget=forms.TextInput(attrs={"maxlength": 80}))
-    price = forms.CharField(required=False, label="Shipping fee",
-                            help_text="0 for free shipping.",
+    price = forms.CharField(required=False, label=gettext_lazy("Shipping fee"),
+                            help_text=gettext_lazy("0 for free shipping."),
                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     currency = forms.CharField(required=False, widget=_select(currency_choices()))
     is_tracked = forms.BooleanField(required=False, initial=True,
-                                    label="Parcels have a tracking number")
+                                    label=gettext_lazy("Parcels have a tracking number"))
 
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
@@ -283,11 +290,11 @@ class ShippingMethodForm(ServiceForm):
 
 
 class EstimateForm(ServiceForm):
-    country = forms.CharField(required=False, label="Destination",
+    country = forms.CharField(required=False, label=gettext_lazy("Destination"),
                               widget=_select(country_choices(), "Rest of the world"))
-    min_days = forms.IntegerField(required=False, label="Shortest (days)",
+    min_days = forms.IntegerField(required=False, label=gettext_lazy("Shortest (days)"),
                                   widget=forms.NumberInput(attrs={"min": 1, "max": 120}))
-    max_days = forms.IntegerField(required=False, label="Longest (days)",
+    max_days = forms.IntegerField(required=False, label=gettext_lazy("Longest (days)"),
                                   widget=forms.NumberInput(attrs={"min": 1, "max": 120}))
 
     def service_kwargs(self) -> dict:
@@ -312,9 +319,9 @@ class MultipleFileField(forms.FileField):
 
 
 class ImageUploadForm(ServiceForm):
-    images = MultipleFileField(required=False, label="Picture files")
+    images = MultipleFileField(required=False, label=gettext_lazy("Picture files"))
     alt_text = forms.CharField(
-        required=False, label="Description for people who cannot see the pictures",
+        required=False, label=gettext_lazy("Description for people who cannot see the pictures"),
         widget=forms.TextInput(attrs={"maxlength": 200}),
     )
 
@@ -329,10 +336,10 @@ class ImageUploadForm(ServiceForm):
     def clean_images(self):
         files = self.cleaned_data["images"]
         if not files:
-            raise ValidationError("Choose at least one picture.")
+            raise ValidationError(_("Choose at least one picture."))
         return files
 
 
 class ImageAltForm(ServiceForm):
-    alt_text = forms.CharField(required=False, label="Description",
+    alt_text = forms.CharField(required=False, label=gettext_lazy("Description"),
                                widget=forms.TextInput(attrs={"maxlength": 200}))

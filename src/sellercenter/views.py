@@ -16,6 +16,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import services
@@ -44,7 +46,7 @@ def seller_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs):
         store = selectors.store_of(user=request.user)
         if store is None:
-            messages.info(request, "Open your store first; then you can add products.")
+            messages.info(request, _("Open your store first; then you can add products."))
             return redirect("sellercenter:home")
         return view(request, *args, store=store, **kwargs)
 
@@ -77,8 +79,9 @@ def home(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.show_domain_error(error)
         else:
-            messages.success(request, f"Your store “{store.name}” is open. Add shipping methods, "
-                                      "then your first product.")
+            messages.success(request, _(
+                "Your store “%(name)s” is open. Add shipping methods, then your first "
+                "product.") % {"name": store.name})
             return redirect("sellercenter:home")
     return render(request, "sellercenter/store_create.html", {"form": form})
 
@@ -95,7 +98,7 @@ def store_edit(request: HttpRequest, *, store: Store) -> HttpResponse:
             store.refresh_from_db()
             form.show_domain_error(error)
         else:
-            messages.success(request, "Store details saved.")
+            messages.success(request, _("Store details saved."))
             return redirect("sellercenter:store_edit")
     return render(request, "sellercenter/store_edit.html", {"store": store, "form": form})
 
@@ -130,8 +133,8 @@ def product_new(request: HttpRequest, *, store: Store) -> HttpResponse:
         except DomainError as error:
             form.show_domain_error(error)
         else:
-            messages.success(request, "Product saved. Add its variants (price and stock) and "
-                                      "pictures below; buyers see it once it has a variant.")
+            messages.success(request, _("Product saved. Add its variants (price and stock) and "
+                                      "pictures below; buyers see it once it has a variant."))
             return redirect(_product_url(product))
     return render(request, "sellercenter/product_new.html", {
         "store": store, "form": form, "has_methods": store.shipping_methods.exists(),
@@ -186,7 +189,7 @@ def product_edit(request: HttpRequest, pk: int, *, store: Store) -> HttpResponse
         except DomainError as error:
             form.show_domain_error(error)
         else:
-            messages.success(request, "Product details saved.")
+            messages.success(request, _("Product details saved."))
             return redirect(_product_url(product))
     product = selectors.seller_product(store=store, pk=pk)
     return _product_page(request, store, product, form=form)
@@ -198,8 +201,8 @@ def product_active(request: HttpRequest, pk: int, *, store: Store) -> HttpRespon
     product = selectors.seller_product(store=store, pk=pk)
     active = request.POST.get("active") == "1"
     services.product_set_active(product=product, active=active)
-    messages.success(request, "The product is listed again." if active else
-                     "The product is unlisted: buyers no longer find it.")
+    messages.success(request, _("The product is listed again.") if active else
+                     _("The product is unlisted: buyers no longer find it."))
     if request.POST.get("next") == "list":
         return redirect("sellercenter:products")
     return redirect(_product_url(product))
@@ -290,7 +293,8 @@ def image_upload(request: HttpRequest, pk: int, *, store: Store) -> HttpResponse
             else:
                 added += 1
     if added:
-        messages.success(request, f"{added} picture{'s' if added > 1 else ''} added.")
+        messages.success(request, ngettext("%(added)s picture added.", "%(added)s pictures added.", added) % {
+            "added": added})
     if form.errors:
         product = selectors.seller_product(store=store, pk=pk)
         return _product_page(request, store, product, upload_form=form)
@@ -310,7 +314,7 @@ def image_edit(request: HttpRequest, pk: int, image_pk: int, *, store: Store) ->
             messages.error(request, " ".join(m for ms in error.fields.values() for m in ms)
                            or error.message)
         else:
-            messages.success(request, "Picture description saved.")
+            messages.success(request, _("Picture description saved."))
     return redirect(_product_url(product, "images"))
 
 
@@ -320,7 +324,7 @@ def image_delete(request: HttpRequest, pk: int, image_pk: int, *, store: Store) 
     product = selectors.seller_product(store=store, pk=pk)
     image = selectors.seller_image(product=product, pk=image_pk)
     services.product_image_delete(image=image)
-    messages.success(request, "Picture removed.")
+    messages.success(request, _("Picture removed."))
     return redirect(_product_url(product, "images"))
 
 
@@ -337,8 +341,8 @@ def shipping_list(request: HttpRequest, *, store: Store) -> HttpResponse:
         except DomainError as error:
             form.show_domain_error(error)
         else:
-            messages.success(request, f"Shipping method “{method.name}” added. Now give its "
-                                      "delivery times.")
+            messages.success(request, _(
+                "Shipping method “%(name)s” added. Now give its delivery times.") % {"name": method.name})
             return redirect("sellercenter:shipping_edit", pk=method.pk)
     return render(request, "sellercenter/shipping_list.html", {
         "store": store, "form": form,
@@ -368,7 +372,7 @@ def shipping_edit(request: HttpRequest, pk: int, *, store: Store) -> HttpRespons
         except DomainError as error:
             form.show_domain_error(error)
         else:
-            messages.success(request, "Shipping method saved.")
+            messages.success(request, _("Shipping method saved."))
             return redirect("sellercenter:shipping_edit", pk=method.pk)
     method = selectors.seller_shipping_method(store=store, pk=pk)
     return _shipping_page(request, store, method, form=form)
@@ -383,7 +387,7 @@ def shipping_delete(request: HttpRequest, pk: int, *, store: Store) -> HttpRespo
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("sellercenter:shipping_edit", pk=method.pk)
-    messages.success(request, f"Shipping method “{method.name}” removed.")
+    messages.success(request, _("Shipping method “%(name)s” removed.") % {"name": method.name})
     return redirect("sellercenter:shipping")
 
 
@@ -398,7 +402,7 @@ def estimate_set(request: HttpRequest, pk: int, *, store: Store) -> HttpResponse
         except DomainError as error:
             form.show_domain_error(error)
         else:
-            messages.success(request, "Delivery time saved.")
+            messages.success(request, _("Delivery time saved."))
             return redirect("sellercenter:shipping_edit", pk=method.pk)
     return _shipping_page(request, store, method, estimate_form=form)
 
@@ -411,5 +415,5 @@ def estimate_delete(request: HttpRequest, pk: int, country: str, *,
     code = "" if country.upper() == ROW else country.upper()
     if not services.delivery_estimate_delete(method=method, country=code):
         raise Http404("No such delivery time.")
-    messages.success(request, "Delivery time removed.")
+    messages.success(request, _("Delivery time removed."))
     return redirect("sellercenter:shipping_edit", pk=method.pk)

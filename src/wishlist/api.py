@@ -13,6 +13,7 @@ from typing import Annotated
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch
+from django.utils.translation import gettext as _
 from ninja import Body, Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import StrictInt
@@ -152,13 +153,13 @@ def _item_out(line: WishLine) -> dict:
     }
 
 
-@router.get("/", response=list[WishItemOut], summary="List my wish list")
+@router.get("/", response=list[WishItemOut], summary=_("List my wish list"))
 @paginate(PagePagination)
 def list_items(request: HttpRequest):
     return MappedItems(wishlist_items(user=request.auth), lambda item: _item_out(wish_line(item)))
 
 
-@router.post("/", response={200: WishItemOut, 201: WishItemOut}, summary="Add a product")
+@router.post("/", response={200: WishItemOut, 201: WishItemOut}, summary=_("Add a product"))
 def add_item(request: HttpRequest, payload: WishAddIn):
     product = sellable_product(product_id=payload.product_id)
     if product is None:
@@ -173,17 +174,17 @@ def add_item(request: HttpRequest, payload: WishAddIn):
 def _product(product_id: int) -> Product:
     product = Product.objects.select_related("store").filter(pk=product_id).first()
     if product is None:
-        raise NotFound("This product is not on your wish list.")
+        raise NotFound(_("This product is not on your wish list."))
     return product
 
 
-@router.delete("/{product_id}", response={204: None}, summary="Remove a product")
+@router.delete("/{product_id}", response={204: None}, summary=_("Remove a product"))
 def remove_item(request: HttpRequest, product_id: PathId):
     services.wishlist_remove(user=request.auth, product=_product(product_id))
     return Status(204, None)
 
 
-@router.post("/{product_id}/move-to-cart", response=MovedOut, summary="Move an item to the cart")
+@router.post("/{product_id}/move-to-cart", response=MovedOut, summary=_("Move an item to the cart"))
 def move_to_cart(
     request: HttpRequest, product_id: PathId, payload: Annotated[MoveToCartIn | None, Body()] = None
 ):

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product
 
@@ -12,7 +13,7 @@ class WishItem(models.Model):
     )
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="wished_by")
     price_when_added_minor = models.PositiveIntegerField(
-        help_text="The product's lowest price when it was added, to show a price drop."
+        help_text=gettext_lazy("The product's lowest price when it was added, to show a price drop.")
     )
     added_at = models.DateTimeField(auto_now_add=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from cart.models import CartLine
 from cart.services import cart_add
@@ -23,7 +24,7 @@ def wishlist_add(*, user, product: Product) -> tuple[WishItem, bool]:
     if existing is not None:
         return existing, False
     if not product_is_sold(product):
-        raise Conflict("This product is no longer sold.", code="unavailable")
+        raise Conflict(gettext("This product is no longer sold."), code="unavailable")
     try:
         with transaction.atomic():
             item = WishItem.objects.create(
@@ -38,7 +39,7 @@ def wishlist_remove(*, user, product: Product) -> None:
     """Take the product off the person's wish list."""
     deleted, _ = WishItem.objects.filter(user=user, product=product).delete()
     if not deleted:
-        raise NotFound("This product is not on your wish list.")
+        raise NotFound(gettext("This product is not on your wish list."))
 
 
 def wishlist_toggle(*, user, product: Product) -> bool:
@@ -52,7 +53,7 @@ def wishlist_toggle(*, user, product: Product) -> bool:
 def _variant_to_buy(*, product: Product, variant: Variant | None) -> Variant:
     """The variant a move to the cart buys, or a DomainError that says what is wrong."""
     if not product_is_sold(product):
-        raise Conflict("This product is no longer sold.", code="unavailable")
+        raise Conflict(gettext("This product is no longer sold."), code="unavailable")
     sold = list(product.variants.filter(is_active=True).order_by("position", "id"))
     if variant is not None:
         if variant.product_id != product.pk:
@@ -61,12 +62,12 @@ def _variant_to_buy(*, product: Product, variant: Variant | None) -> Variant:
                 message, code="invalid_variant", fields={"variant_id": [message]}, status=422
             )
         if not variant.is_active:
-            raise Conflict("This option is no longer sold.", code="unavailable")
+            raise Conflict(gettext("This option is no longer sold."), code="unavailable")
         if variant.stock <= 0:
-            raise Conflict("This option is out of stock.", code="out_of_stock")
+            raise Conflict(gettext("This option is out of stock."), code="out_of_stock")
         return variant
     if not any(v.stock > 0 for v in sold):
-        raise Conflict("This product is out of stock.", code="out_of_stock")
+        raise Conflict(gettext("This product is out of stock."), code="out_of_stock")
     if needs_variant_choice(sold):
         message = "Choose an option (such as colour or size) before moving it to the cart."
         raise DomainError(
@@ -85,7 +86,7 @@ def wishlist_move_to_cart(*, user, product: Product, variant: Variant | None = N
     """
     item = WishItem.objects.select_for_update().filter(user=user, product=product).first()
     if item is None:
-        raise NotFound("This product is not on your wish list.")
+        raise NotFound(gettext("This product is not on your wish list."))
     chosen = _variant_to_buy(product=product, variant=variant)
     line = cart_add(user=user, variant=chosen, quantity=1)
     item.delete()

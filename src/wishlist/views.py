@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cart.views import back_url, sign_in_response, with_trigger
@@ -76,9 +77,10 @@ def wishlist_toggle(request: HttpRequest, product_id: int) -> HttpResponse:
     if error:
         messages.error(request, error)
     elif wished:
-        messages.success(request, f"“{product.title}” is on your wish list.")
+        messages.success(request, _("“%(title)s” is on your wish list.") % {"title": product.title})
     else:
-        messages.success(request, f"“{product.title}” was removed from your wish list.")
+        messages.success(request, _(
+            "“%(title)s” was removed from your wish list.") % {"title": product.title})
     return redirect(back_url(request, product.get_absolute_url()))
 
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import email_change as ec
-from accounts.models import EmailChange, User, VerificationCode
+from accounts.models import ApiToken, EmailChange, User, VerificationCode
 from core.errors import Conflict, DomainError
 from core.policy import policy
 from tests.accounts.helpers import last_code_email, wrong
@@ -38,7 +38,6 @@ def _through_step_four(user, *, now=T0) -> str:
 def test_acc3_six_steps_change_the_email_and_tell_the_old_address():
     user = UserFactory()
     old = user.email
-    EmailAddress.objects.create(user=user, email=old, primary=True, verified=True)
     # 1. a code to the current address
     run = ec.email_change_start(user=user, now=T0)
     assert run.step == EmailChange.Step.CURRENT_CODE_SENT
@@ -200,7 +199,6 @@ RESET_LINK = re.compile(r"https?://testserver(/accounts/password/reset/key/[^\s]
 
 def test_acc3_password_reset_links_sent_before_the_change_stop_working(client):
     user = UserFactory()
-    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     client.post(reverse("account_reset_password"), {"email": user.email})
     link = RESET_LINK.search(mail.outbox[-1].body).group(1)
     code = _through_step_four(user)
@@ -213,7 +211,6 @@ def test_acc3_password_reset_links_sent_before_the_change_stop_working(client):
 def test_acc3_a_reset_link_still_works_without_an_email_change(client):
     """The control of the test above: the same steps minus the change leave the link usable."""
     user = UserFactory()
-    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     client.post(reverse("account_reset_password"), {"email": user.email})
     link = RESET_LINK.search(mail.outbox[-1].body).group(1)
     _through_step_four(user)
@@ -231,6 +228,21 @@ def test_acc3_sign_out_other_sessions_keeps_this_one():
     assert response.status_code == 302
     assert here.get(reverse("accounts:profile")).status_code == 200
     assert there.get(reverse("accounts:profile")).status_code == 302  # sent to sign in
+
+
+def test_acc3_sign_out_other_sessions_revokes_api_tokens_too_but_the_callers():
+    user = UserFactory()
+    _kept, key = ApiToken.issue(user)
+    _other, other_key = ApiToken.issue(user)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert Client().post("/api/v1/account/sessions/sign-out-others", **bearer).status_code == 204
+    assert Client().get("/api/v1/me", **bearer).status_code == 200
+    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {other_key}").status_code == 401
+    page = Client()
+    page.force_login(User.objects.get(pk=user.pk))  # the epoch has moved on
+    response = page.post(reverse("accounts:email_change"), {"action": "sign_out_others"})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:email_change")
+    assert not ApiToken.objects.filter(user=user).exists()
 
 
 # --- the pages -------------------------------------------------------------------------
@@ -334,3 +346,26 @@ def test_acc3_api_bad_bodies_get_422(client, body):
 
 def test_acc3_api_needs_sign_in(client):
     assert client.post("/api/v1/account/email-change/start").status_code == 401
+
+
+def test_acc3_codes_sent_to_one_person_are_limited_per_window():
+    assert policy.codes_per_window == 5
+    user = UserFactory()
+    ec.email_change_start(user=user, now=T0)
+    for _ in range(policy.codes_per_window - 1):
+        ec.email_change_resend(user=user, now=T0)
+    with pytest.raises(DomainError) as exc:
+        ec.email_change_resend(user=user, now=T0 + policy.codes_window - SECOND)
+    assert exc.value.code == "too_many_codes" and exc.value.status == 429
+    ec.email_change_resend(user=user, now=T0 + policy.codes_window)  # the window has moved on
+
+
+def test_acc3_page_too_many_codes_is_a_clear_answer(client):
+    user = UserFactory()
+    client.force_login(user)
+    url = reverse("accounts:email_change")
+    client.post(url, {"action": "start"})
+    for _ in range(policy.codes_per_window - 1):
+        client.post(url, {"action": "resend"})
+    response = client.post(url, {"action": "resend"})
+    assert response.status_code == 429 and "too many codes" in response.content.decode()

@@ -11,6 +11,7 @@ import pytest
 import responses
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings as django_settings
+from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
@@ -117,11 +118,10 @@ def test_acc4_a_matching_email_never_signs_in_to_the_existing_account(client, ve
     response = _sign_in(client, "google")
     assert client.session.get("_auth_user_id") != str(owner.pk)
     assert not SocialAccount.objects.filter(user=owner).exists()
-    assert response.status_code == 302 and response["Location"] == reverse("socialaccount_signup")
-    # the sign-up form will not take the owner's address either
-    form = client.post(reverse("socialaccount_signup"), {"email": owner.email})
-    assert form.status_code == 200 and "email" in form.context["form"].errors
-    assert not SocialAccount.objects.filter(user=owner).exists()
+    # ACC-1 too: the answer is the one of any sign-up ("check your email"); the owner gets a note
+    assert response.status_code == 302 and response["Location"] == reverse("account_email_verification_sent")
+    assert User.objects.count() == 1 and not SocialAccount.objects.exists()
+    assert [m.to for m in mail.outbox] == [[owner.email]]
 
 
 @responses.activate
@@ -131,7 +131,7 @@ def test_acc4_instagram_new_sign_up_is_refused_with_guidance(client):
     html = response.content.decode()
     assert response.status_code == 403
     assert "Forgot your password?" in html and reverse("account_reset_password") in html
-    assert reverse("account_signup") in html and "connect your Instagram account" in html
+    assert reverse("account_signup") in html and "Connected accounts" in html
     assert not SocialAccount.objects.exists() and not User.objects.exists()
     assert "_auth_user_id" not in client.session
 
@@ -189,3 +189,29 @@ def test_acc4_the_sign_in_page_offers_the_configured_providers(client):
     html = client.get(reverse("account_login")).content.decode()
     for name in ("Google", "Facebook", "VK"):
         assert name in html
+
+
+@pytest.mark.parametrize("path", ["/accounts/3rdparty/", "/accounts/google/login/"])
+def test_acc4_social_pages_render_in_our_layout_with_labels(client, path):
+    client.force_login(UserFactory())
+    response = client.get(path)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'class="site-header"' in html
+
+
+@responses.activate
+def test_acc4_the_social_signup_page_is_ours_and_labelled(client):
+    _fake("pinterest")
+    _sign_in(client, "pinterest")
+    html = client.get(reverse("socialaccount_signup")).content.decode()
+    assert 'class="site-header"' in html and 'for="id_email"' in html
+
+
+def test_acc4_a_connected_account_is_listed_and_can_be_removed(client):
+    user = UserFactory()
+    linked = SocialAccount.objects.create(user=user, provider="facebook", uid="fb-9", extra_data={})
+    client.force_login(user)
+    page = client.get(reverse("socialaccount_connections")).content.decode()
+    assert f'for="id_account_{linked.pk}"' in page
+    client.post(reverse("socialaccount_connections"), {"account": linked.pk})
+    assert not SocialAccount.objects.filter(pk=linked.pk).exists()

@@ -3,6 +3,9 @@
 import json
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.core import mail
 from django.test import Client
 
 from accounts.models import Address, ApiToken, User
@@ -47,6 +50,23 @@ def _assert_error(response, status: int, code: str | None = None, field: str | N
     return body
 
 
+class CountingHasher(MD5PasswordHasher):
+    algorithm = "counting_md5_api"
+    calls = 0
+
+    def encode(self, password, salt):
+        type(self).calls += 1
+        return super().encode(password, salt)
+
+
+@pytest.fixture
+def counting_hasher(settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher",
+                                 "django.contrib.auth.hashers.MD5PasswordHasher"]
+    CountingHasher.calls = 0
+    return CountingHasher
+
+
 @pytest.fixture
 def user():
     return UserFactory(email="mai@example.com")
@@ -60,15 +80,16 @@ def token(user):
 # --- registration (ACC-1) ---------------------------------------------------------
 
 
-def test_acc1_api_register_creates_an_account_without_newsletter(client):
+def test_acc1_api_register_creates_an_unconfirmed_account_and_mails_a_link(client):
     response = _send(client, "post", "/auth/register",
                      {"email": " Nou@Example.com ", "password": STRONG})
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["email"] == "nou@example.com"
-    assert body["newsletter_opt_in"] is False
+    assert response.status_code == 202, response.content
+    assert response.json()["email"] == "nou@example.com" and response.json()["detail"]
     user = User.objects.get(email="nou@example.com")
-    assert user.check_password(STRONG)
+    assert user.check_password(STRONG) and user.newsletter_opt_in is False
+    assert not EmailAddress.objects.get(user=user).verified
+    assert [m.to for m in mail.outbox] == [["nou@example.com"]]
+    assert "/accounts/confirm-email/" in mail.outbox[0].body
 
 
 def test_acc1_api_register_with_newsletter(client):
@@ -83,10 +104,26 @@ def test_acc1_api_register_keeps_the_password_exactly(client):
     assert user.check_password(STRONG + " ") and not user.check_password(STRONG)
 
 
-def test_acc1_api_register_duplicate_email_is_a_field_error(client, user):
-    response = _send(client, "post", "/auth/register", {"email": "MAI@example.com", "password": STRONG})
-    _assert_error(response, 422, "validation_error", "email")
-    assert User.objects.count() == 1
+def test_acc1_api_register_a_taken_email_answers_like_a_new_one(client, user, counting_hasher):
+    """No enumeration from the API sign-up: same status, same body but the address, same hashing;
+    the owner is told by email and no second account is made."""
+    counting_hasher.calls = 0
+    taken = _send(client, "post", "/auth/register", {"email": "MAI@example.com", "password": STRONG})
+    taken_hashes, counting_hasher.calls = counting_hasher.calls, 0
+    fresh = _send(Client(), "post", "/auth/register", {"email": "nou@example.com", "password": STRONG})
+    assert taken.status_code == fresh.status_code == 202
+    assert taken.json()["detail"] == fresh.json()["detail"]
+    assert taken_hashes == counting_hasher.calls >= 1
+    assert User.objects.filter(email__iexact="mai@example.com").count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["mai@example.com", "nou@example.com"]
+    assert user.check_password(PASSWORD)  # the owner's account is untouched
+
+
+def test_acc1_api_token_waits_for_the_email_to_be_confirmed(client):
+    _send(client, "post", "/auth/register", {"email": "nou@example.com", "password": STRONG})
+    response = _send(client, "post", "/auth/token", {"email": "nou@example.com", "password": STRONG})
+    _assert_error(response, 403, "email_unverified")
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.parametrize("password", ["short", "12345678", "password123", "mai@example.com1"])
@@ -167,7 +204,8 @@ def test_token_bad_input_is_a_field_error(client, user, body, field):
 
 
 def test_acc5_token_attempts_are_rate_limited_per_email(client, user):
-    for _ in range(policy.failed_logins_per_account):
+    """The token endpoint is a sign-in: django-axes' per-account limit, shared with the form."""
+    for _ in range(policy.failed_logins_lockout_per_account):
         _send(client, "post", "/auth/token", {"email": user.email, "password": "wrong"})
     response = _send(client, "post", "/auth/token", {"email": user.email, "password": PASSWORD})
     _assert_error(response, 429, "rate_limited")

@@ -230,14 +230,14 @@ def test_cat_3_contact_seller_needs_sign_in(client, shirt):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_cat_3_contact_seller_placeholder_page(client, shirt):
+def test_cat_3_contact_seller_opens_the_chat_with_this_product(client, shirt):
+    """MSG-1: the product page's "Contact seller" leads to the chat with the store, carrying the product."""
     client.force_login(UserFactory())
     response = client.get(reverse("catalog:contact_seller", args=[shirt.slug]))
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Contact Yang Stitching" in html
-    assert "coming soon" in html
-    assert f'href="{shirt.get_absolute_url()}"' in html
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("messaging:to_store", args=[shirt.store_id]) + f"?product={shirt.pk}"
+    )
     assert client.get(reverse("catalog:contact_seller", args=["nope"])).status_code == 404
 
 

@@ -71,7 +71,7 @@ def test_cpn3_store_code_chosen_by_the_buyer_excludes_the_platform_coupon(shop):
     platform = promotion_make(Kind.PLATFORM_COUPON, amount_minor=200, collect_for=buyer)
     with pytest.raises(DomainError) as excinfo:
         place(buyer, address, promotion_ids=[code.pk, platform.pk], codes=[" spring 10 "])
-    assert excinfo.value.code == "not_for_these_products"  # no order left for the platform coupon
+    assert excinfo.value.code == "cannot_combine"  # CPN-3/CPN-6: no order left for the platform coupon
     assert not Order.objects.exists()
     checkout = place(buyer, address, promotion_ids=[code.pk], codes=["spring10"])
     order = Order.objects.get(checkout=checkout)
@@ -277,3 +277,14 @@ def test_cpn7_seller_is_released_the_undiscounted_amount_of_a_platform_discount_
     ledger_release_order(order=order, now=T0 + dt.timedelta(days=60))
     assert balance("seller_available", store=store) == 3_500 - commission_of(3_500)
     assert balance("platform_discounts") == -700
+
+
+def test_cpn6_a_typed_code_that_applies_nowhere_refuses_the_checkout_with_its_reason(shop):
+    store, v1, _ = shop
+    buyer, address = buyer_make()
+    cart_add(buyer, v1)
+    promotion_make(Kind.STORE_CODE, store=store, code="BIGSPEND", min_spend_minor=3_001)
+    with pytest.raises(DomainError) as excinfo:
+        place(buyer, address, codes=["bigspend"])
+    assert excinfo.value.code == "min_spend_not_met" and excinfo.value.fields["codes"]
+    assert not Order.objects.exists()

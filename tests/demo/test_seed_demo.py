@@ -144,6 +144,11 @@ def test_demo_logins_work(client):
             email=f"{email}@demo.hmong-artisans.test", password=content.DEMO_PASSWORD
         ), email
         client.logout()
+    # ACC-1: email verification is mandatory; the demo people sign in through the real form
+    response = client.post("/accounts/login/", {"login": "buyer@demo.hmong-artisans.test",
+                                                "password": content.DEMO_PASSWORD})
+    assert response.status_code == 302 and response["Location"] != "/accounts/confirm-email/"
+    assert "_auth_user_id" in client.session
     staff = User.objects.get(email="staff@demo.hmong-artisans.test")
     assert staff.is_staff and staff.is_superuser
     buyer = User.objects.get(email="buyer@demo.hmong-artisans.test")

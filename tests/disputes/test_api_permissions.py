@@ -42,6 +42,24 @@ def situation(name):
         order = received_order(warranty=True)
         deadlines_fire_due(now=fresh(order).protection_ends_at)
         return fresh(order), None, fresh(order).protection_ends_at + HOUR
+    if name in ("warranty_repairing", "warranty_reshipped"):  # WAR-1 repair flow
+        order = received_order(warranty=True)
+        end = fresh(order).protection_ends_at
+        deadlines_fire_due(now=end)
+        at = end + HOUR
+        request = services.warranty_open(
+            order=fresh(order), buyer=order.buyer, solution="repair", description="Broke.", now=at
+        )
+        services.dispute_seller_agree(dispute=request, seller=order.store.owner, now=at)
+        services.return_tracking_submit(
+            dispute=request, buyer=order.buyer, carrier="USPS", tracking_number="W1", now=at
+        )
+        services.return_receipt_confirm(dispute=request, seller=order.store.owner, now=at)
+        if name == "warranty_reshipped":
+            services.warranty_reship(
+                dispute=request, seller=order.store.owner, carrier="USPS", tracking_number="W2", now=at
+            )
+        return fresh(order), request, at + HOUR
     order = received_order()
     if name == "received":
         return order, None, NOW
@@ -118,6 +136,17 @@ ENDPOINTS = {
         "return_shipped",
     ),
     "message": ("post", "/disputes/{id}/messages", {"text": "Hello"}, "form", "awaiting_seller"),
+    "warranty_reship": (
+        "post",
+        "/disputes/{id}/warranty-reship",
+        {"carrier": "USPS", "tracking_number": "W3"},
+        "json",
+        "warranty_repairing",
+    ),
+    "warranty_confirm": ("post", "/disputes/{id}/warranty-confirm", None, "json", "warranty_reshipped"),
+    "warranty_reopen": (
+        "post", "/disputes/{id}/warranty-reopen", {"note": "Still broken."}, "json", "warranty_reshipped"
+    ),
     "team_queue": ("get", "/staff/disputes", None, None, "team_review"),
     "request_evidence": (
         "post",
@@ -153,6 +182,9 @@ MATRIX = {
     "return_receipt": (401, 404, 404, 403, 200, 403),
     "return_objection": (401, 404, 404, 403, 200, 403),
     "message": (401, 404, 404, 201, 201, 201),
+    "warranty_reship": (401, 404, 404, 403, 200, 403),
+    "warranty_confirm": (401, 404, 404, 200, 403, 403),
+    "warranty_reopen": (401, 404, 404, 200, 403, 403),
     "team_queue": (401, 403, 403, 403, 403, 200),
     "request_evidence": (401, 403, 403, 403, 403, 200),
     "decide": (401, 403, 403, 403, 403, 200),
@@ -188,7 +220,7 @@ def test_ops1_dsp_permission_matrix(client, name, role):
     url = "/api/v1" + path.format(
         number=order.number,
         id=dispute.pk if dispute else 0,
-        evidence=dispute.evidence.first().pk if dispute else 0,
+        evidence=dispute.evidence.first().pk if dispute and dispute.evidence.exists() else 0,
     )
     before = _snapshot()
     with time_machine.travel(at, tick=False):

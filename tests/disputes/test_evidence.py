@@ -41,6 +41,15 @@ GIF = (
     b"\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
 
+def gif_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    frames = [Image.new("P", (30, 20), i) for i in (1, 2)]
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)  # animated
+    return out.getvalue()
+
+
 HOSTILE = {
     "pe_renamed_jpg": (b"MZ\x90\x00\x03" + b"\x00" * 200, "holiday.jpg"),
     "elf_renamed_png": (b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "photo.png"),
@@ -54,7 +63,9 @@ HOSTILE = {
     "jpeg_with_html_appended": (jpeg_bytes() + b"<html><script>x()</script></html>", "polyglot.jpg"),
     "png_with_trailing_bytes": (png_bytes() + b"\x00payload" * 4, "p.png"),
     "gifar": (GIF + _zip_bytes(), "avatar.gif"),
-    "gif_not_accepted": (GIF, "a.gif"),
+    "gif_with_html_appended": (GIF + b"<html><script>x()</script></html>", "a.gif"),
+    "gif_with_trailing_bytes": (GIF + b"\x00payload", "a.gif"),
+    "gif_header_then_garbage": (b"GIF89a" + b"\x00" * 60, "a.gif"),
     "pdf_with_javascript": (
         pdf_bytes().replace(
             b"/Pages 2 0 R", b"/Pages 2 0 R /OpenAction <</S /JavaScript /JS (app.alert(1))>>"
@@ -67,6 +78,14 @@ HOSTILE = {
     "fake_mp4_header_only": (b"\x00\x00\x00\x18ftypisom" + b"\x00" * 4, "v.mp4"),
     "webm_without_doctype": (b"\x1a\x45\xdf\xa3" + b"\x00" * 40, "v.webm"),
     "jpeg_header_then_garbage": (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "a.jpg"),
+    "jpeg_with_zip_in_a_comment": (
+        jpeg_bytes()[:-2]
+        + b"\xff\xfe"
+        + (len(_zip_bytes()) + 2).to_bytes(2, "big")
+        + _zip_bytes()
+        + b"\xff\xd9",
+        "comment.jpg",
+    ),
     "zero_bytes": (b"", "empty.png"),
     "plain_text": (b"just some words", "notes.txt"),
 }
@@ -95,6 +114,8 @@ def test_dsp1_oversize_is_refused_before_reading_it_all():
         (pdf_bytes, "pdf", "application/pdf"),
         (mp4_bytes, "mp4", "video/mp4"),
         (webm_bytes, "webm", "video/webm"),
+        (lambda: GIF, "gif", "image/gif"),  # DSP-1: GIF accepted, checked by decoding it
+        (lambda: gif_bytes(), "gif", "image/gif"),
     ],
 )
 def test_dsp1_real_images_videos_and_pdfs_are_accepted_by_content(maker, kind, content_type):
@@ -188,3 +209,24 @@ def test_dsp6_evidence_is_served_only_to_the_parties_and_staff_as_a_nosniff_atta
     for user in (UserFactory(), StoreFactory().owner):
         client.force_login(user)
         assert client.get(url).status_code == 404
+
+
+def test_dsp1_a_large_genuine_photo_is_accepted():
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    image = Image.frombytes("RGB", (800, 600), bytes(rng.getrandbits(8) for _ in range(800 * 600 * 3)))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
+    checked = upload_check(Upload(out.getvalue(), "IMG_0001.JPG"), limit=5 * LIMIT)
+    assert checked.kind == "jpeg" and checked.size > 500_000
+
+
+def test_dsp1_a_pdf_with_xmp_metadata_is_accepted():
+    xmp = b'<?xml version="1.0"?><?xpacket begin=""?><x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>'
+    data = pdf_bytes().replace(
+        b"trailer", b"3 0 obj <</Type /Metadata>> stream\n" + xmp + b"\nendstream\ntrailer"
+    )
+    assert upload_check(Upload(data, "scan.pdf"), limit=LIMIT).kind == "pdf"

@@ -7,7 +7,6 @@ import pytest
 from deadlines.models import Deadline, Status
 from deadlines.worker import deadlines_fire_due
 from disputes import services
-from disputes.models import Dispute
 from disputes.states import DisputeState as S
 from ledger.models import Transaction
 from ledger.services import release_key
@@ -332,3 +331,60 @@ def test_ntf1_refund_and_decision_notices_reach_both_parties():
     for user in (order.buyer, order.store.owner):
         kinds = set(Notice.objects.filter(user=user).values_list("kind", flat=True))
         assert {"dispute_refund", "dispute_closed"} <= kinds
+
+
+def test_dsp5_decided_with_return_refunds_after_the_goods_come_back(django_user_model):
+    staff = django_user_model.objects.create_user(email="team5@example.test", password="x", is_staff=True)
+    order = received_order()
+    now = T0 + 9 * DAY
+    dispute = open_received(order, now=now)
+    services.dispute_seller_refuse(
+        dispute=dispute,
+        seller=order.store.owner,
+        counter_solution="refund_only",
+        counter_amount_minor=0,
+        note="No.",
+        now=now,
+    )
+    deadlines_fire_due(now=now + 5 * DAY)
+    at = now + 6 * DAY
+    services.team_decide(
+        dispute=dispute,
+        staff=staff,
+        outcome="partial",
+        amount_minor=800,
+        with_return=True,
+        note="Send it back.",
+        now=at,
+    )
+    services.return_tracking_submit(
+        dispute=dispute, buyer=order.buyer, carrier="USPS", tracking_number="RR1", now=at + DAY
+    )
+    services.return_tracking_delivered(dispute=dispute, staff=staff, now=at + 4 * DAY)
+    done = services.return_receipt_confirm(dispute=dispute, seller=order.store.owner, now=at + 5 * DAY)
+    assert done.state == S.REFUNDED and refunded_total(order) == 800
+    from core.models import AuditLog
+
+    assert AuditLog.objects.filter(action="dispute.return_delivered", actor=staff).exists()  # OPS-1
+
+
+def test_dsp2_unanswered_return_request_asks_the_buyer_to_send_the_goods():
+    order = received_order()
+    now = T0 + 9 * DAY
+    dispute = open_received(order, now=now, solution="return_and_refund", amount=1200)
+    deadlines_fire_due(now=now + 5 * DAY)
+    moved = fresh(dispute)
+    assert moved.state == S.AWAITING_RETURN and moved.agreed_amount_minor == 1200
+    assert moved.due_at == now + 5 * DAY + 10 * DAY
+
+
+def test_ops1_staff_messages_are_audited_and_the_opened_event_has_no_prior_state(django_user_model):
+    staff = django_user_model.objects.create_user(email="team6@example.test", password="x", is_staff=True)
+    order = received_order()
+    dispute = open_received(order, now=T0 + 9 * DAY)
+    assert dispute.events.get(kind="opened").from_state == ""
+    message = services.dispute_message(dispute=dispute, user=staff, text="We are looking.", now=T0 + 10 * DAY)
+    assert message.role == "staff"
+    from core.models import AuditLog
+
+    assert AuditLog.objects.filter(action="dispute.message", actor=staff).exists()

@@ -68,6 +68,7 @@ def test_hlp4_bp3_order_page_says_why_and_from_when_then_offers_the_dispute(clie
         page = html(order_page(client, order))
     assert 'id="why-open_dispute"' in page and 'data-code="too_early"' in page
     assert "Possible from" in page and utc(opens_at) in page
+    assert 'class="help-link" href="/help/a/why-cant-i-open-a-dispute/' in page  # HLP-4: the article
     assert 'id="open-dispute-link"' not in page
     with at(client, order.buyer, opens_at - SECOND):  # the form page says the same, and offers no form
         form_page = html(client.get(open_url(order)))
@@ -406,11 +407,13 @@ def test_war1_warranty_page_explains_when_no_item_has_the_warranty(client):
     assert posted.status_code in (403, 422) and not Dispute.objects.exists()
 
 
-def test_bp3_unpaid_order_has_no_dispute_block(client):
+def test_bp3_unshipped_order_has_no_dispute_block_and_the_form_says_why(client):
     order = paid_order()
     with at(client, order.buyer, T0 + DAY):
         page = html(order_page(client, order))
+        form_page = html(client.get(open_url(order)))
     assert 'id="order-disputes"' not in page
+    assert 'data-code="not_shipped"' in form_page and 'id="dispute-open-form"' not in form_page
 
 
 def test_dsp6_nonsense_addresses_are_not_found_never_a_server_error(client):
@@ -431,3 +434,20 @@ def test_dsp6_nonsense_addresses_are_not_found_never_a_server_error(client):
     with at(client, UserFactory(is_staff=True), OPENED_AT):
         assert client.get(f"/backoffice/disputes/{big}/").status_code == 404
         assert client.get("/backoffice/disputes/?page=abc&filter=%00").status_code == 200
+
+
+def test_dsp1_suggested_amount_follows_the_quantities_htmx(client):
+    # RULE DSP-1: the form's amount is suggested from the items chosen, swapped by htmx
+    order = received_order(qty=3, price=2500)
+    line = order.lines.get()
+    url = reverse("order_disputes:open_amount", args=[order.number])
+    with at(client, order.buyer, T0 + 9 * DAY):
+        form_page = html(client.get(open_url(order)))
+        one = html(client.get(url, {f"qty_{line.pk}": "1"}, **HTMX))
+        none = html(client.get(url, {f"qty_{line.pk}": "x"}, **HTMX))
+        every = html(client.get(url, {f"qty_{line.pk}": "3"}, **HTMX))
+    assert f'hx-get="{url}"' in form_page and 'id="dispute-amount"' in form_page
+    assert 'id="dispute-amount"' in one and 'value="25.00"' in one and "<html" not in one
+    assert 'value="0.00"' in none  # nonsense counts as none chosen, never a 500
+    full = order.total_minor  # every unit: all that can be refunded, shipping included
+    assert f'value="{full // 100}.{full % 100:02d}"' in every

@@ -224,3 +224,35 @@ def test_war1_seller_refuses_a_warranty_request_and_the_team_takes_it(client):
         done = client.post(url, {"note": "It was dropped, not a defect."})
     assert empty.status_code == 200 and 'id="refuse_note_error"' in html(empty)
     assert done.status_code == 302 and fresh(request).state == S.TEAM_REVIEW
+
+
+def test_war1_repair_pages_seller_reships_buyer_confirms(client):
+    # RULE WAR-1: the repair flow on the seller's and the buyer's pages
+    order = received_order(warranty=True)
+    ends = fresh(order).protection_ends_at
+    deadlines_fire_due(now=ends)
+    request = services.warranty_open(
+        order=fresh(order), buyer=order.buyer, solution="repair", description="The clasp broke.",
+        now=ends + DAY,
+    )
+    services.dispute_seller_agree(dispute=request, seller=order.store.owner, now=ends + DAY)
+    services.return_tracking_submit(
+        dispute=request, buyer=order.buyer, carrier="USPS", tracking_number="WP1", now=ends + 2 * DAY
+    )
+    with at(client, order.store.owner, ends + 3 * DAY):
+        confirm = client.post(reverse("seller_disputes:confirm_return", args=[request.pk]), **HTMX)
+        assert fresh(request).state == S.REPAIRING and 'id="action-warranty-reship"' in html(confirm)
+        bad = client.post(reverse("seller_disputes:warranty_reship", args=[request.pk]),
+                          {"carrier": "USPS", "tracking_number": ""}, **HTMX)
+        assert 'id="reship_tracking_number_error"' in html(bad) and fresh(request).state == S.REPAIRING
+        done = client.post(reverse("seller_disputes:warranty_reship", args=[request.pk]),
+                           {"carrier": "USPS", "tracking_number": "RB 77"})
+    assert done.status_code == 302 and fresh(request).state == S.RESHIPPED
+    buyer_url = reverse("disputes:detail", args=[request.pk])
+    with at(client, order.buyer, ends + 5 * DAY):
+        page = html(client.get(buyer_url))
+        assert 'id="action-warranty-confirm"' in page and "RB77" in page
+        empty = client.post(reverse("disputes:warranty_reopen", args=[request.pk]), {"note": ""}, **HTMX)
+        assert 'id="reopen_note_error"' in html(empty)
+        closed = client.post(reverse("disputes:warranty_confirm", args=[request.pk]))
+    assert closed.status_code == 302 and fresh(request).state == S.RESOLVED

@@ -184,7 +184,7 @@ def test_war1_only_on_warranty_items():
     assert check_open_warranty(fresh(order), fresh(order).protection_ends_at).code == "no_warranty"
 
 
-def test_war1_request_repair_agreed_resolves():
+def test_war1_request_repair_agreed_sends_the_item_in():
     order = completed_warranty_order()
     now = order.completed_at + DAY
     request = services.warranty_open(
@@ -193,7 +193,7 @@ def test_war1_request_repair_agreed_resolves():
     assert request.kind == "warranty" and request.state == "awaiting_seller"
     assert request.due_at == now + dt.timedelta(days=7)
     done = services.dispute_seller_agree(dispute=request, seller=order.store.owner, now=now + DAY)
-    assert done.state == "resolved" and done.agreed_solution == "repair"
+    assert done.state == "awaiting_return" and done.agreed_solution == "repair"  # then test_warranty_repair
 
 
 def test_war1_seller_silence_sends_the_request_to_the_team():

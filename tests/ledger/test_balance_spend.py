@@ -301,3 +301,26 @@ def test_PAY_3_rejected_appeal_gives_the_balance_part_back(buyer):
     part = Payment.objects.get(checkout=checkout, method="balance")
     assert part.state == Payment.State.FAILED
     assert ledger_problems() == []
+
+
+def test_PAY_4_balance_part_with_a_platform_funded_coupon_is_captured_once(buyer):
+    """The balance part is in the escrow before the capture that also brings the platform's
+    share of a coupon (CPN-7): that capture takes only the rest from the provider."""
+    from coupons.models import Kind
+    from tests.coupons.factories import T0 as COUPON_T0
+    from tests.coupons.factories import promotion_make
+
+    address = AddressFactory(user=buyer, country="US")
+    store = StoreFactory(currency="USD")
+    promotion_make(Kind.PLATFORM_COUPON, amount_minor=700, collect_for=buyer)  # platform-funded
+    checkout = place(buyer, address, sellable(store, price=2500), key="cpn", now=COUPON_T0)
+    order = checkout.orders.get()
+    assert order.discount_total_minor == 700
+    credit(buyer, 1000)
+    checkout_pay(checkout=checkout, token="tok_success", idempotency_key="p", now=COUPON_T0,
+                 use_balance=True)
+    escrow = Account.objects.get(kind="order_escrow", order=order)
+    assert escrow.balance_minor == order.total_minor + 700  # buyer's payment + the platform's share
+    assert clearing_of() == -(order.total_minor - 1000)
+    assert balance_of(buyer) == 0
+    assert ledger_problems() == []

@@ -15,11 +15,7 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, settings
-import collections
-SEEN = collections.Counter()
-def event(x):
-    SEEN[x] += 1
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
@@ -234,4 +230,3 @@ def test_RFD_1_BP_2_PAY_5_ledger_invariants_hold_for_random_sequences(db):
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
-    print("SEEN", dict(SEEN))

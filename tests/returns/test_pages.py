@@ -51,6 +51,7 @@ def test_hlp4_order_page_says_why_not_and_from_when(shop):
     order = shop.order(receive=False)
     page = get(shop.buyer, f"/orders/{order.number}/", at=SHIPPED_AT + DAY).content.decode()
     assert 'id="why-free-return"' in page and "confirm receipt" in page
+    assert 'class="help-link" href="/help/a/' in page  # HLP-4: the article explaining the rule
     assert "Possible from" in page and order.promised_delivery_at.isoformat() in page
     assert "Get a free return code" not in page
 
@@ -160,6 +161,8 @@ def test_ret3_seller_center_lists_the_stores_returns(shop):
     assert get(other, f"/seller/returns/{ret.pk}/").status_code == 404
     assert get(shop.buyer, f"/seller/returns/{ret.pk}/").status_code == 404  # no store
     assert get(shop.seller, "/seller/returns/?state=bogus").status_code == 200
+    order_page = get(shop.seller, f"/seller/orders/{order.number}/").content.decode()
+    assert f'href="/seller/returns/{ret.pk}/"' in order_page
 
 
 def test_ret4_back_office_inspection_is_staff_only_and_audited(shop):

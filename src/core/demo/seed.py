@@ -41,6 +41,7 @@ from catalog.services import (
     store_create,
     variant_create,
 )
+from core import clock
 from core.demo import content
 from core.demo.content import DEMO_PASSWORD, PersonSpec, ProductSpec, StoreSpec
 from core.demo.images import pattern_jpeg
@@ -55,6 +56,7 @@ BULK_BATCH = 500
 class SeedResult:
     created: Counter = field(default_factory=Counter)
     logins: list[tuple[str, str]] = field(default_factory=list)  # (email, role)
+    promo_codes: list[tuple[str, str]] = field(default_factory=list)  # (code, what it gives), CPN-1
 
 
 def demo_seed(
@@ -84,6 +86,12 @@ def demo_seed(
 
         loaded = help_load(now=timezone.now())
         result.created.update({f"help_{kind}": n for kind, n in loaded.created.items()})
+        from coupons.demo import demo_coupons  # CPN-1, CPN-4: every coupon kind and a running sale page
+
+        result.promo_codes = demo_coupons(
+            stores=stores, staff=people[content.STAFF.email], buyer=people[content.BUYER.email],
+            now=clock.now(), created=result.created,
+        )
     log(f"Rows created: {_summary(result.created)}")
     if images:
         _images(specs, made, result, log)

@@ -219,40 +219,39 @@ class SimulatedProvider:
     ) -> ChargeResult:
         from payments.models import SimulatedCharge
 
-        existing = SimulatedCharge.objects.filter(idempotency_key=idempotency_key).first()
         profile, card = self._profile(token)
-        if existing is None:
-            status, failure = ChargeStatus.SUCCEEDED, ""
-            if profile == "currency_not_supported" and amount.currency == "USD":
-                profile = SUCCESS
-            if profile in (PROCESSING, PROCESSING_DECLINED, OFFLINE):
-                status = ChargeStatus.PROCESSING
-            elif profile == "verification_required":
-                status, failure = ChargeStatus.VERIFYING, profile
-            elif profile != SUCCESS:
-                status, failure = ChargeStatus.FAILED, profile
-            try:
-                with transaction.atomic():
-                    existing = SimulatedCharge.objects.create(
-                        idempotency_key=idempotency_key,
-                        ref=_ref("sim_ch", idempotency_key),
-                        token=token,
-                        amount_minor=amount.amount,
-                        currency=amount.currency,
-                        status=status,
-                        failure_code=failure,
-                        created_at=dt.datetime.now(dt.UTC),
-                    )
-            except IntegrityError:  # the same key at the same moment: one charge (PAY-5)
-                existing = SimulatedCharge.objects.get(idempotency_key=idempotency_key)
-            else:
-                if status == ChargeStatus.PROCESSING and profile != OFFLINE:
-                    later = (
-                        ("payment.succeeded", "")
-                        if profile == PROCESSING
-                        else ("payment.failed", LATER_DECLINE_CODE)
-                    )
-                    sim_webhook_deliver.enqueue(later[0], existing.ref, later[1], idempotency_key)
+        # The charge row first (unique per key): a repeated key finds the first charge (PAY-5).
+        status, failure = ChargeStatus.SUCCEEDED, ""
+        if profile == "currency_not_supported" and amount.currency == "USD":
+            profile = SUCCESS
+        if profile in (PROCESSING, PROCESSING_DECLINED, OFFLINE):
+            status = ChargeStatus.PROCESSING
+        elif profile == "verification_required":
+            status, failure = ChargeStatus.VERIFYING, profile
+        elif profile != SUCCESS:
+            status, failure = ChargeStatus.FAILED, profile
+        try:
+            with transaction.atomic():
+                existing = SimulatedCharge.objects.create(
+                    idempotency_key=idempotency_key,
+                    ref=_ref("sim_ch", idempotency_key),
+                    token=token,
+                    amount_minor=amount.amount,
+                    currency=amount.currency,
+                    status=status,
+                    failure_code=failure,
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+        except IntegrityError:  # a repeated key, perhaps at the same moment: one charge (PAY-5)
+            existing = SimulatedCharge.objects.get(idempotency_key=idempotency_key)
+        else:
+            if status == ChargeStatus.PROCESSING and profile != OFFLINE:
+                later = (
+                    ("payment.succeeded", "")
+                    if profile == PROCESSING
+                    else ("payment.failed", LATER_DECLINE_CODE)
+                )
+                sim_webhook_deliver.enqueue(later[0], existing.ref, later[1], idempotency_key)
         details = self._details(card) if card else None
         return ChargeResult(
             ok=existing.status == ChargeStatus.SUCCEEDED,

@@ -49,3 +49,9 @@ def block_context(*, request, order, csrf_token=None, errors: dict | None = None
 @register.inclusion_tag("returns/_free_return_block.html", takes_context=True, name="free_return_block")
 def free_return_block_tag(context, order) -> dict:
     return block_context(request=context.get("request"), order=order, csrf_token=context.get("csrf_token"))
+
+
+@register.inclusion_tag("returns/_seller_order_returns.html", name="seller_order_returns")
+def seller_order_returns_tag(order) -> dict:
+    """The seller's order page: the order's returns, with links to the seller center (RET-3)."""
+    return {"order": order, "returns": list(selectors.order_returns(order=order))}

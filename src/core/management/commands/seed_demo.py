@@ -49,3 +49,7 @@ class Command(BaseCommand):
         write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, role in result.logins:
             write(f"  {email:40} {role}")
+        if result.promo_codes:  # CPN-1: type them at checkout
+            write("Demo promo codes:")
+            for code, text in result.promo_codes:
+                write(f"  {code:40} {text}")

@@ -149,6 +149,13 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {person.email:40} {person.role}")
             if len(SELLERS) > 2:
                 self.stdout.write(f"  (and seller3…seller{len(SELLERS)}@ for the other stores)")
+            from coupons.demo import demo_codes_present
+
+            codes = demo_codes_present()
+            if codes:  # CPN-1: typed at checkout
+                self.stdout.write("Demo promo codes:")
+                for code, text in codes:
+                    self.stdout.write(f"  {code:40} {text}")
         else:
             self.stdout.write("No demo data yet: run `manage.py seed_demo` to add some.")
         self.stdout.write("Press Ctrl-C to stop the site and the workers.")
