@@ -27,7 +27,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## make translations: compile locale/*/LC_MESSAGES/django.po to .mo (Babel; also done by run and test)
-MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 locale/%.mo: locale/%.po | $(VENV)/.installed
 	$(PY) manage.py compile_translations
 translations: $(MO_FILES)
@@ -35,6 +35,8 @@ translations: $(MO_FILES)
 ## make messages: refresh the catalogues from the code and templates (needs GNU gettext's xgettext)
 messages: install
 	$(PY) manage.py makemessages -l fr -l es -l ru -l pt --no-location --no-obsolete \
+		-i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*"
+	$(PY) manage.py makemessages -d djangojs -l fr -l es -l ru -l pt --no-location --no-obsolete \
 		-i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*"
 
 ## make i18n-check: fail listing every untranslated or fuzzy interface string (CI runs it)

@@ -8,6 +8,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core.i18n import in_language_of
 from core.policy import policy
 
 SITE_NAME = "Hmong Artisans"
@@ -59,4 +60,5 @@ class AccountAdapter(DefaultAccountAdapter):
             "reset_link_lifetime": duration_text(policy.password_reset_link_lifetime),
             **context,
         }
-        super().send_mail(template_prefix, email, context)
+        with in_language_of(context.get("user")):  # the person's chosen language, if any
+            super().send_mail(template_prefix, email, context)

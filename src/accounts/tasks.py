@@ -12,6 +12,7 @@ from accounts.codes import code_for_sending
 from accounts.models import VerificationCode
 from accounts.sms import sms_send
 from core.clock import now
+from core.i18n import in_language_of
 
 _EMAIL_TEXT = {
     VerificationCode.Purpose.EMAIL_CURRENT: (
@@ -46,18 +47,19 @@ def code_send(code_id: int) -> str:
         if row.used_at is not None or row.revoked_at is not None:
             return "no longer needed"
         code = code_for_sending(row)
-        lifetime = duration_text(row.expires_at - row.created_at)
-        if row.channel == VerificationCode.Channel.EMAIL:
-            subject, body = _EMAIL_TEXT[row.purpose]
-            send_mail(
-                subject=f"[{SITE_NAME}] {subject!s}",
-                message=str(body).format(site=SITE_NAME, code=code, lifetime=lifetime),
-                from_email=None,
-                recipient_list=[row.destination],
-            )
-        else:
-            body = str(_SMS_TEXT[row.purpose]).format(site=SITE_NAME, code=code, context=row.context)
-            sms_send(to=row.destination, body=body)
+        with in_language_of(row.user):  # written in the language the person chose
+            lifetime = duration_text(row.expires_at - row.created_at)
+            if row.channel == VerificationCode.Channel.EMAIL:
+                subject, body = _EMAIL_TEXT[row.purpose]
+                send_mail(
+                    subject=f"[{SITE_NAME}] {subject!s}",
+                    message=str(body).format(site=SITE_NAME, code=code, lifetime=lifetime),
+                    from_email=None,
+                    recipient_list=[row.destination],
+                )
+            else:
+                body = str(_SMS_TEXT[row.purpose]).format(site=SITE_NAME, code=code, context=row.context)
+                sms_send(to=row.destination, body=body)
         row.sent_at = now()
         row.save(update_fields=["sent_at"])
     return "sent"

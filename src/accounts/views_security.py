@@ -203,7 +203,7 @@ def _client_ip(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def order_account(request: HttpRequest) -> HttpResponse:
     """ACC-6: order number + name and postal code (or an SMS code) → the masked sign-in email."""
-    form = OrderLookupForm(request.POST or None)
+    form = OrderLookupForm(request.POST if request.method == "POST" else None)
     context: dict = {"form": form, "login": "", "code_sent_to": ""}
     if request.method == "POST":
         action = request.POST.get("action", "match")

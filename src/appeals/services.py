@@ -118,7 +118,7 @@ def appeal_documents_submit(
     every file is acceptable.
     """
     if appeal.buyer_id != getattr(buyer, "pk", None):
-        raise NotFound("No such appeal.")
+        raise NotFound(_("No such appeal."))
     errors: dict[str, list[str]] = {}
     if not files:
         errors["documents"] = ["Choose at least one document to send."]
@@ -185,7 +185,7 @@ def _decide(*, appeal: Appeal, staff, approve: bool, note: str, now: dt.datetime
     from payments.services import balance_part_settle
 
     if not (getattr(staff, "is_staff", False) and staff.is_active):
-        raise NotFound("No such appeal.")
+        raise NotFound(_("No such appeal."))
     note = _check_note(note)
     target = AppealState.APPROVED if approve else AppealState.REJECTED
     with transaction.atomic():

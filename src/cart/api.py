@@ -97,10 +97,6 @@ class CartLinePatch(Schema):
     quantity: StrictInt
 
 
-def _money(money) -> dict:
-    return {"amount": money.amount, "currency": money.currency}
-
-
 def _url(product) -> str:
     try:
         return product.get_absolute_url()
@@ -123,9 +119,9 @@ def _line_out(view: CartLineView) -> dict:
         "variant": {"id": variant.pk, "label": variant.label, "options": variant.options},
         "quantity": view.quantity,
         "max_quantity": view.max_quantity,
-        "unit_price": _money(view.unit_price),
-        "line_total": _money(view.line_total),
-        "price_seen": _money(view.price_seen),
+        "unit_price": view.unit_price,
+        "line_total": view.line_total,
+        "price_seen": view.price_seen,
         "price_change": view.price_change,
         "available": view.stock.available,
         "stock_state": view.stock.code,
@@ -141,7 +137,7 @@ def _cart_out(cart: CartView) -> dict:
             {
                 "store": {"id": g.store.pk, "name": g.store.name, "slug": g.store.slug},
                 "lines": [_line_out(view) for view in g.lines],
-                "subtotals": [_money(m) for m in g.subtotals],
+                "subtotals": list(g.subtotals),
             }
             for g in cart.stores
         ],

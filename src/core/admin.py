@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from core.models import AuditLog, Counter, Holiday
+from core.models import AuditLog, Counter, Holiday, LanguagePreference
 from core.money import Money, UnknownCurrency, format_money
 
 
@@ -168,3 +168,7 @@ class AuditLogAdmin(ReadOnlyAdmin):
     search_fields = ["action", "actor__email"]
     date_hierarchy = "at"
     list_select_related = ["actor"]
+
+
+# The interface language each person chose (core.i18n): the person's own choice, so staff only look.
+admin.site.register(LanguagePreference, read_only_admin(LanguagePreference))

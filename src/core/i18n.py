@@ -15,13 +15,14 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django.views.i18n import set_language
+from django.views.i18n import JavaScriptCatalog, set_language
 
 LANGUAGE_PARAMETER = "language"
 MAX_CODE_LENGTH = 10
@@ -63,21 +64,29 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def user_language(user) -> str:
-    """The language `user` chose (their LanguagePreference), else the site's default."""
+def chosen_language(user) -> str:
+    """The language `user` chose with the switcher (their LanguagePreference), or ""."""
     from core.models import LanguagePreference
 
-    if user is not None and getattr(user, "pk", None):
-        chosen = LanguagePreference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-        if chosen and language_offered(chosen):
-            return chosen
-    return settings.LANGUAGE_CODE
+    if user is None or not getattr(user, "pk", None):
+        return ""
+    chosen = LanguagePreference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    return language_offered(chosen or "")
+
+
+def user_language(user) -> str:
+    """The language to write to `user` in: the one they chose, else the site's default."""
+    return chosen_language(user) or settings.LANGUAGE_CODE
 
 
 @contextlib.contextmanager
 def in_language_of(user) -> Iterator[str]:
-    """Translate what is produced inside this block into `user`'s language."""
-    language = user_language(user)
+    """Translate what is produced inside this block into `user`'s chosen language.
+
+    Without a choice the language already active stays: in a request, the one the person is
+    reading; in a worker, the site's default.
+    """
+    language = chosen_language(user) or translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(language):
         yield language
 
@@ -88,3 +97,18 @@ def languages_of(user_ids) -> dict[int, str]:
 
     rows = LanguagePreference.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "language")
     return {user_id: language for user_id, language in rows if language_offered(language)}
+
+
+def javascript_catalog(request: HttpRequest, language: str) -> HttpResponse:
+    """site.js's texts in `language` (Django's JavaScript catalogue, djangojs domain).
+
+    The language is in the address, so browsers may keep the file for an hour instead of
+    fetching it with every page; an unknown language answers 404 and site.js keeps English.
+    """
+    chosen = language_offered(language) or language_offered(language.split("-", 1)[0])
+    if not chosen:
+        raise Http404("No such language.")
+    with translation.override(chosen):
+        response = JavaScriptCatalog.as_view()(request)
+    patch_cache_control(response, public=True, max_age=3600)
+    return response

@@ -10,13 +10,15 @@ writes the .mo files Django reads, with Babel, so a machine without msgfmt still
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 LANGUAGES = ("fr", "es", "ru", "pt")  # every interface language but the English source
+DOMAINS = ("django", "djangojs")  # templates and Python; static/js/site.js
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|(?<!\{)\{(\w+)\}(?!\})|%[sd]")
 
 
@@ -68,25 +70,46 @@ def compile_catalogues(locale_dir: Path, languages=LANGUAGES, domain: str = "dja
         path = catalogue_path(locale_dir, language, domain)
         if not path.exists():
             continue
+        target = path.with_suffix(".mo")
+        if target.exists() and target not in stale_compiled(locale_dir, [language], domain):
+            os.utime(target)  # same translations: keep the bytes, but make it newer than the .po for make
+            continue
         buffer = io.BytesIO()
         write_mo(buffer, _read(path), use_fuzzy=False)
-        target = path.with_suffix(".mo")
-        if not target.exists() or target.read_bytes() != buffer.getvalue():
-            target.write_bytes(buffer.getvalue())
-            written.append(target)
+        target.write_bytes(buffer.getvalue())
+        written.append(target)
     return written
 
 
+def _translations(catalog) -> dict:
+    """{msgid: msgstr} of a catalogue's translated, non-fuzzy entries (the header left out)."""
+    found = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+        if all(strings):
+            found[message.id if isinstance(message.id, str) else tuple(message.id)] = tuple(strings)
+    return found
+
+
 def stale_compiled(locale_dir: Path, languages=LANGUAGES, domain: str = "django") -> list[Path]:
-    """The .mo files that are missing or differ from what their .po compiles to."""
+    """The .mo files that are missing or whose translations differ from their .po's.
+
+    Only the translations are compared, not the header, so refreshing the catalogues (which
+    stamps a new POT-Creation-Date) does not make a correct .mo look out of date.
+    """
     stale = []
     for language in languages:
         path = catalogue_path(locale_dir, language, domain)
         if not path.exists():
             continue
-        buffer = io.BytesIO()
-        write_mo(buffer, _read(path), use_fuzzy=False)
         target = path.with_suffix(".mo")
-        if not target.exists() or target.read_bytes() != buffer.getvalue():
+        if not target.exists():
+            stale.append(target)
+            continue
+        with open(target, "rb") as handle:
+            compiled = read_mo(handle)
+        if _translations(compiled) != _translations(_read(path)):
             stale.append(target)
     return stale

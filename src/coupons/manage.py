@@ -329,7 +329,7 @@ def _ids(checked: _Checked, name: str) -> list[int]:
         return []
     ids = []
     for item in raw:
-        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+        if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 2**63 - 1:
             checked.error(name, _("Give a list of ids."))
             return []
         ids.append(item)

@@ -115,7 +115,7 @@ def _list(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 def _new(request: HttpRequest, scope: Scope) -> HttpResponse:
-    form = _form(scope, request.POST or None)
+    form = _form(scope, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -143,7 +143,8 @@ def _get(request: HttpRequest, pk: int):
 
 def _edit(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
     promotion = _get(request, pk)
-    form = _form(scope, request.POST or None, initial=PromotionForm.initial_for(promotion), editing=True)
+    form = _form(scope, request.POST if request.method == "POST" else None,
+                 initial=PromotionForm.initial_for(promotion), editing=True)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -252,7 +253,7 @@ def sale_page_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def sale_page_new(request: HttpRequest) -> HttpResponse:
-    form = SalePageForm(request.POST or None)
+    form = SalePageForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -273,7 +274,8 @@ def sale_page_edit(request: HttpRequest, pk: int) -> HttpResponse:
     page = SalePage.objects.filter(pk=pk).first()
     if page is None:
         raise Http404("No such sale page")
-    form = SalePageForm(request.POST or None, initial=SalePageForm.initial_for(page))
+    form = SalePageForm(request.POST if request.method == "POST" else None,
+                        initial=SalePageForm.initial_for(page))
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -3,7 +3,7 @@ and API, which go through disputes.services and are audited; the admin changes n
 
 from django.contrib import admin
 
-from disputes.models import Dispute, DisputeEvent, DisputeLine, DisputeMessage, Evidence
+from disputes.models import Dispute, DisputeEvent, DisputeLine, DisputeMessage, Evidence, ReturnScan
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -48,4 +48,4 @@ class DisputeAdmin(ReadOnly):
 
 # Every model is listed (read-only): lines, events, messages and evidence metadata (the files
 # themselves are served only through the dispute pages, to the two parties and staff).
-admin.site.register([DisputeLine, DisputeEvent, DisputeMessage, Evidence], ReadOnly)
+admin.site.register([DisputeLine, DisputeEvent, DisputeMessage, Evidence, ReturnScan], ReadOnly)

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.static import serve
 
-from core.i18n import language_switch
+from core.i18n import javascript_catalog, language_switch
 from core.views_backoffice import backoffice_index
 from core.views_clock import demo_clock_page
 from coupons.urls_manage import backoffice_patterns as coupons_backoffice_patterns
@@ -27,6 +27,7 @@ urlpatterns = [
     path("backoffice/", backoffice_index, name="backoffice"),  # OPS-1: every staff screen
     path("backoffice/clock/", demo_clock_page, name="demo_clock"),  # 404 unless DEMO_CLOCK is on
     path("language/", language_switch, name="set_language"),  # the header's language switcher (core.i18n)
+    path("jsi18n/<str:language>/", javascript_catalog, name="javascript-catalog"),  # site.js texts (djangojs)
     path("api/v1/", api.urls),
     # ACC-3: the email changes only through the six steps of accounts:email_change
     path("accounts/email/", RedirectView.as_view(pattern_name="accounts:email_change"), name="account_email"),

@@ -74,10 +74,6 @@ class SellerBalanceOut(Schema):
     balances: list[SellerBalanceRow]
 
 
-def _money(m) -> dict:
-    return {"amount": m.amount, "currency": m.currency}
-
-
 def _store(request):
     store = store_of(user=request.auth)
     if store is None:
@@ -89,7 +85,7 @@ def _store(request):
 def buyer_balance(request):
     """Your Hmong Artisans balance, per currency (refunds of cash, bank transfer, Boleto and
     Western Union payments come back here, PAY-4)."""
-    return {"balances": [_money(m) for m in selectors.buyer_balances(user=request.auth)]}
+    return {"balances": list(selectors.buyer_balances(user=request.auth))}
 
 
 @router.get("/balance/entries", response={200: list[EntryOut], **READ_ERRORS}, summary=_(
@@ -107,7 +103,7 @@ def seller_balance(request):
     rows = selectors.seller_balances(store=_store(request))
     return {
         "balances": [
-            {"currency": b.currency, "pending": _money(b.pending), "available": _money(b.available)}
+            {"currency": b.currency, "pending": b.pending, "available": b.available}
             for b in rows
         ]
     }

@@ -5,6 +5,8 @@
                                                the chat with that store (made the first time);
                                                with text, its first message carries the card
     GET  /conversations/{id}?before=&after=&limit=   the chat and a page of messages (oldest first)
+    POST /conversations/with-buyer             {"order_number"}: the store's chat with that order's
+                                               buyer (the seller's "Contact buyer"), made the first time
     POST /conversations/{id}/messages          multipart: text, product_id, order_number, files
     POST /conversations/{id}/read              mark everything read
     GET  /pictures/{id}                        a picture sent in a chat
@@ -32,6 +34,7 @@ from core.schemas import ErrorOut
 from messaging import selectors, services
 from messaging.models import Conversation, Message, Role
 from messaging.schemas import (
+    ChatBuyerIn,
     ChatConversationOut,
     ChatConversationPageOut,
     ChatMessageIn,
@@ -129,6 +132,16 @@ def conversation_start(request, payload: ChatStartIn):
         "context": context.get("context", {}),
         "message": message_out(message, role=Role.BUYER) if message else None,
     })
+
+
+@router.post("/conversations/with-buyer", response={201: ChatConversationOut, **ERRORS})
+def conversation_with_buyer(request, payload: ChatBuyerIn):
+    """The seller's side of "Contact": the store's chat with the buyer of one of its orders."""
+    conversation = services.conversation_start_by_seller(
+        seller=request.auth, order_number=payload.order_number, now=clock.now()
+    )
+    conversation = Conversation.objects.select_related("store", "buyer").get(pk=conversation.pk)
+    return Status(201, conversation_out(conversation, role=Role.SELLER))
 
 
 def _open(request, conversation_id: int):

@@ -14,6 +14,10 @@ class ChatStartIn(Schema):
     text: str = Field("", description="Optional first message (it carries the product or order card).")
 
 
+class ChatBuyerIn(Schema):
+    order_number: str = Field(max_length=40, description="An order of your store: you write to its buyer.")
+
+
 class ChatMessageIn(Schema):
     text: str = ""
     product_id: str | None = None

@@ -2,9 +2,11 @@
 
 - `conversation_start`: the one conversation of a buyer and a store (made on first use). A store
   that does not exist (or is closed) is NotFound; a seller cannot write to their own store.
+  `conversation_start_by_seller`: the same from the store's side, from one of its orders.
 - `message_send`: checks the text (not empty unless a picture is attached, at most
   policy.message_max_chars), the pictures (core.uploads, images only), the sender's pace
-  (policy.messages_per_minute, else a 429 `rate_limited`), and the context card (a product of
+  (policy.messages_per_minute, else a 429 `rate_limited`; counted under the sender's row lock),
+  and the context card (a product of
   this store, or an order between this buyer and this store); then stores the message under
   the conversation's row lock, bumps the other side's unread counter and — NTF-1 — notifies the
   other side at most once per conversation per policy.message_notice_window: the first
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -77,6 +80,20 @@ def conversation_start(*, buyer, store_id, now: dt.datetime) -> Conversation:
     return conversation
 
 
+def conversation_start_by_seller(*, seller, order_number, now: dt.datetime) -> Conversation:
+    """"Contact buyer" from the seller's order page: the conversation of the order's buyer with
+    the seller's store (made the first time). An order that is not the store's is NotFound."""
+    from orders.models import Order
+
+    store = Store.objects.filter(owner=seller).first()
+    number = str(order_number or "").strip()[:40]
+    usable = store and number and "\x00" not in number  # PostgreSQL refuses NUL in a query
+    order = Order.objects.filter(number=number, store=store).first() if usable else None
+    if order is None:
+        raise NotFound(_("Your store has no order with this number."), code="order_not_found")
+    return conversation_start(buyer=order.buyer, store_id=store.pk, now=now)
+
+
 def product_card(product: Product) -> dict:
     image = product.images.first()
     return {
@@ -113,7 +130,7 @@ def context_resolve(*, conversation: Conversation, product_id=None, order_number
         return {"context_kind": "product", "context_product": product, "context": product_card(product)}
     if order_number not in (None, ""):
         number = str(order_number).strip()[:40]
-        order = Order.objects.filter(
+        order = None if "\x00" in number else Order.objects.filter(  # PostgreSQL refuses NUL
             number=number, buyer_id=conversation.buyer_id, store_id=conversation.store_id
         ).first()
         if order is None:
@@ -127,6 +144,10 @@ def _check_text(text, fields: dict) -> str:
         text = ""
     if not isinstance(text, str):
         fields["text"] = [_("Write the message as text.")]
+        return ""
+    if "\x00" in text:  # PostgreSQL cannot store a NUL character; no keyboard types one
+        fields["text"] = [_("This message contains a null character, which cannot be sent. Remove it and "
+                            "try again.")]
         return ""
     limit = policy.message_max_chars
     if len(text) > limit:
@@ -194,9 +215,14 @@ def message_send(
     if fields:
         raise _invalid(fields)
     context = context_resolve(conversation=conversation, product_id=product_id, order_number=order_number)
-    _check_pace(sender=sender, now=now)
 
     with transaction.atomic():
+        # The pace is per sender across all their chats, so it is counted under the sender's own
+        # row lock: two simultaneous sends cannot both see "one left". Locks are always taken
+        # sender first, then conversation, so two parties writing at once cannot deadlock. NO KEY
+        # UPDATE: rows referencing the user (the other side's notice, messages) still insert freely.
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=sender.pk).values_list("pk").first()
+        _check_pace(sender=sender, now=now)
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
         message = Message.objects.create(
             conversation=locked, sender=sender, sender_role=role, text=text, created_at=now, **context

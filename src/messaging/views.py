@@ -55,15 +55,26 @@ def _context_preview(request: HttpRequest, conversation) -> dict:
         return {}
 
 
-def _page_context(request: HttpRequest, conversation, role: str, **extra) -> dict:
-    messages = selectors.messages_recent(conversation=conversation)
+def _before(request: HttpRequest) -> int:
+    """?before=<id>: the page of older messages (0 = the latest). Bad values read as the latest."""
+    try:
+        return max(0, min(int(request.GET.get("before") or 0), 2**62))
+    except ValueError:
+        return 0
+
+
+def _page_context(request: HttpRequest, conversation, role: str, *, before: int = 0, **extra) -> dict:
+    messages = selectors.messages_recent(conversation=conversation, before_id=before or None)
     preview = _context_preview(request, conversation)
+    older = bool(messages) and selectors.messages_of(conversation).filter(id__lt=messages[0].pk).exists()
     return {
         "conversation": conversation,
         "role": role,
         "base_template": SELLER_BASE if role == Role.SELLER else BUYER_BASE,
         "chat_messages": messages,
         "last_id": messages[-1].pk if messages else 0,
+        "older_before": messages[0].pk if older else 0,  # "Older messages" link (history pages)
+        "history": bool(before),  # a page of older messages: no poller, a link back to the latest
         "preview": preview,
         "orders": selectors.buyer_orders_at_store(conversation=conversation) if role == Role.SELLER else [],
         "store": conversation.store,  # the seller center's menu shows the store's links
@@ -137,6 +148,21 @@ def to_store(request: HttpRequest, store_id: str) -> HttpResponse:
     return _new_page(request, store)
 
 
+@login_required
+@require_GET
+def to_buyer(request: HttpRequest, number: str) -> HttpResponse:
+    """"Contact buyer" on the seller's order page: the store's chat with that order's buyer,
+    opened with the order's card ready to attach."""
+    try:
+        conversation = services.conversation_start_by_seller(
+            seller=request.user, order_number=number, now=clock.now()
+        )
+    except DomainError as error:
+        return _error(request, error)
+    url = reverse("seller_messages:conversation", args=[conversation.pk])
+    return redirect(f"{url}?{urlencode({'order': number.strip()[:40]})}")
+
+
 def _errors(error: DomainError | None) -> dict:
     """The composer's errors: per field, or one sentence when the error is about no field."""
     if error is None:
@@ -198,7 +224,8 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         services.conversation_mark_read(conversation=conversation, user=request.user, now=now)
     return render(request, "messaging/conversation.html", _page_context(
-        request, conversation, role, send_url=reverse("messaging:send", args=[conversation.pk])
+        request, conversation, role, before=_before(request),
+        send_url=reverse("messaging:send", args=[conversation.pk]),
     ))
 
 

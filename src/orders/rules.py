@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.policy import policy
 from orders.models import Order, RequestStatus
@@ -192,3 +193,42 @@ def check_add_tracking(order: Order, now: dt.datetime) -> Decision:
     if order.state == State.CLOSED:
         return _no("order_finished", _("This order is closed; it has no parcel to track."), "ORD-6")
     return _no("not_shipped", _("Tracking can be added once the order is marked as shipped."), "ORD-6")
+
+
+# --- the actions each side sees, one table for the pages and the API ---------------------------------
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action on an order: its name in the API, its button label, the check that both
+    enforces and explains it, and the rule it comes from (HLP-4)."""
+
+    name: str
+    label: object  # a lazy translation: the label is rendered in the reader's language
+    check: object  # (order, now) -> Decision
+    rule: str
+
+
+BUYER_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("cancel", gettext_lazy("Cancel the order"), check_cancel_unpaid, "ORD-3"),
+    ActionSpec(
+        "request_cancellation", gettext_lazy("Request cancellation"), check_request_cancellation, "ORD-5"
+    ),
+    ActionSpec("confirm_receipt", gettext_lazy("Confirm receipt"), check_confirm_receipt, "ORD-7"),
+    ActionSpec(
+        "request_extension", gettext_lazy("Ask for more protection time"), check_request_extension, "BP-4"
+    ),
+)
+SELLER_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("ship", gettext_lazy("Ship the order"), check_ship, "ORD-6"),
+    ActionSpec(
+        "answer_cancellation",
+        gettext_lazy("Answer the cancellation request"),
+        check_answer_cancellation,
+        "ORD-5",
+    ),
+    ActionSpec(
+        "answer_extension", gettext_lazy("Answer the extension request"), check_answer_extension, "BP-4"
+    ),
+    ActionSpec("add_tracking", gettext_lazy("Add a tracking event"), check_add_tracking, "ORD-6"),
+)

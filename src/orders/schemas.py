@@ -37,22 +37,7 @@ DEADLINE_INFO: dict[str, tuple[str, str]] = {
     DeadlineKind.PROTECTION_END: ("BP-1", "buyer"),  # BP-2 sets the instant
 }
 
-# action → (the rule check in orders.rules, the rule id shown when the check has none)
-BUYER_ACTIONS = {
-    "cancel": (rules.check_cancel_unpaid, "ORD-3"),
-    "request_cancellation": (rules.check_request_cancellation, "ORD-5"),
-    "confirm_receipt": (rules.check_confirm_receipt, "ORD-7"),
-    "request_extension": (rules.check_request_extension, "BP-4"),
-}
-SELLER_ACTIONS = {
-    "ship": (rules.check_ship, "ORD-6"),
-    "answer_cancellation": (rules.check_answer_cancellation, "ORD-5"),
-    "answer_extension": (rules.check_answer_extension, "BP-4"),
-    "add_tracking": (rules.check_add_tracking, "ORD-6"),
-}
-
 # --- input --------------------------------------------------------------------------------
-
 
 
 class CheckoutIn(Schema):
@@ -400,10 +385,11 @@ def decision_out(decision: Decision, default_rule: str) -> dict:
     }
 
 
-def actions_out(order: Order, now: dt.datetime, *, table: dict, party: str | None) -> dict:
+def actions_out(order: Order, now: dt.datetime, *, table, party: str | None) -> dict:
     """Each action as its rule decides (HLP-4); someone who is not `party` may do none."""
     out = {}
-    for name, (check, rule) in table.items():
+    for spec in table:
+        name, check, rule = spec.name, spec.check, spec.rule
         if party is None:
             out[name] = decision_out(
                 Decision(False, "not_party", _("Only a party to the order can do this."), None, rule),
@@ -505,7 +491,7 @@ def _event_out(event) -> dict:
 def order_out(order: Order, *, now: dt.datetime, side: str, is_party: bool) -> dict:
     """The order page's data for the buyer (`side="buyer"`) or the seller (`side="seller"`)."""
     c = order.currency
-    table = BUYER_ACTIONS if side == "buyer" else SELLER_ACTIONS
+    table = rules.BUYER_ACTIONS if side == "buyer" else rules.SELLER_ACTIONS
     return {
         **_state(order),
         "checkout_id": order.checkout_id,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.calendar import add_business_days
 from core.errors import NotFound
@@ -136,30 +137,30 @@ class Countdown:
         return self.left == PASSED
 
 
-PASSED = "Time is up"
+PASSED = gettext_lazy("Time is up")
 
 
 def remaining_text(due_at: dt.datetime, now: dt.datetime) -> str:
-    """'2 days 4 hours left', '35 minutes left' … or 'Time is up'."""
+    """'2 days 4 hours left', '35 minutes left' … or 'Time is up' (in the active language)."""
     seconds = int((due_at - now).total_seconds())
     if seconds <= 0:
-        return PASSED
+        return str(PASSED)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
 
-    def unit(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
+    day = ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
+    hour = ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+    minute = ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
     if days:
-        parts = [unit(days, "day")] + ([unit(hours, "hour")] if hours else [])
+        parts = [day] + ([hour] if hours else [])
     elif hours:
-        parts = [unit(hours, "hour")] + ([unit(minutes, "minute")] if minutes else [])
+        parts = [hour] + ([minute] if minutes else [])
     elif minutes:
-        parts = [unit(minutes, "minute")]
+        parts = [minute]
     else:
-        return "Less than a minute left"
-    return " ".join(parts) + " left"
+        return _("Less than a minute left")
+    return _("%(time)s left") % {"time": " ".join(parts)}
 
 
 def pay_by(order: Order) -> dt.datetime:
@@ -248,17 +249,9 @@ class Action:
     decision: rules.Decision
 
 
-BUYER_ACTIONS = (
-    ("cancel", "Cancel the order", rules.check_cancel_unpaid),
-    ("request_cancellation", "Request cancellation", rules.check_request_cancellation),
-    ("confirm_receipt", "Confirm receipt", rules.check_confirm_receipt),
-    ("request_extension", "Ask for more protection time", rules.check_request_extension),
-)
-
-
 def order_buyer_actions(*, order: Order, now: dt.datetime) -> list[Action]:
     """The buyer's actions on the order, each with the decision the services enforce."""
-    return [Action(name, label, check(order, now)) for name, label, check in BUYER_ACTIONS]
+    return [Action(spec.name, str(spec.label), spec.check(order, now)) for spec in rules.BUYER_ACTIONS]
 
 
 # --- timeline (ORD-2) ---------------------------------------------------------------------------------

@@ -281,15 +281,16 @@ def _place(
         order_arm_deadline(order, DeadlineKind.PAYMENT_WINDOW, now, fresh=True)  # a new order
     OrderEvent.objects.bulk_create(events)
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    # The stock (the variants were locked first, in id order), then the products' total stock.
+    _stock_take(taken, sorted({variants[pk].product_id for pk in taken}), now)
+    from catalog.services import catalog_changed
     from coupons.services import checkout_discounts_apply
 
     checkout_discounts_apply(  # CPN-3, CPN-5, CPN-8: discounts and redemptions, or a refusal
         checkout=checkout, orders=orders, buyer=buyer, now=now,
         promotion_ids=promotion_ids, codes=codes, use_refund_coupons=use_refund_coupons,
-    )
-    # Last, right before the commit: the stock (the variants were locked first, in id order),
-    # then the products' total stock and the catalog version (rows every checkout writes).
-    _stock_take(taken, sorted({variants[pk].product_id for pk in taken}), now)
+    )  # its last statement takes the coupons' stock (a shared platform coupon's row)
+    catalog_changed()  # last before the commit: the catalog version row every checkout bumps
     return checkout
 
 
@@ -316,7 +317,8 @@ def _restock(order: Order, now: dt.datetime) -> None:
 
 def _stock_take(taken: dict[int, int], product_ids: list[int], now: dt.datetime) -> None:
     """Take the units sold from their variants (locked by the caller), then refresh the
-    products' total stock and bump the catalog version, as _stock_return does the other way."""
+    products' total stock, as _stock_return does the other way (the caller bumps the catalog
+    version)."""
     by_quantity: dict[int, list[int]] = defaultdict(list)
     for variant_id, quantity in taken.items():
         by_quantity[quantity].append(variant_id)
@@ -326,7 +328,8 @@ def _stock_take(taken: dict[int, int], product_ids: list[int], now: dt.datetime)
 
 
 def _products_stock_refresh(products, now: dt.datetime) -> None:
-    """Product.total_stock from the active variants' stock, in one UPDATE; then the catalog version.
+    """Product.total_stock from the active variants' stock, in one UPDATE (the caller bumps the
+    catalog version).
 
     A stock change moves only Variant.stock and Product.total_stock (not prices or search
     text): this is that part of catalog.services.product_refresh_summary for many products.
@@ -335,7 +338,6 @@ def _products_stock_refresh(products, now: dt.datetime) -> None:
     from django.db.models.functions import Coalesce
 
     from catalog.models import Product
-    from catalog.services import catalog_changed
 
     active_stock = (
         Variant.objects.filter(product=OuterRef("pk"), is_active=True)
@@ -346,7 +348,6 @@ def _products_stock_refresh(products, now: dt.datetime) -> None:
     Product.objects.filter(pk__in=ids_in(products)).update(  # in id order (the pk index)
         total_stock=Coalesce(Subquery(active_stock), 0), updated_at=now
     )
-    catalog_changed()
 
 
 def _stock_return(items: list[tuple[dict[int, int], dt.datetime]]) -> None:
@@ -558,8 +559,8 @@ def _payment_apply(
             return payment
         if status == ChargeStatus.PROCESSING and payment.state == Payment.State.PROCESSING:
             return payment
-        orders = list(
-            Order.objects.filter(
+        orders = list(  # locked here, in id order, after the payment (the order every payer uses)
+            Order.objects.select_for_update().filter(
                 checkout_id=payment.checkout_id,
                 currency=payment.currency,
                 state__in=[State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING],
@@ -582,7 +583,7 @@ def _payment_apply(
         balance_part_settle(payment=payment, now=now)  # the balance part of the attempt follows it
         for order in orders:
             if status == ChargeStatus.SUCCEEDED:
-                _order_paid(order=order, now=now)  # in this block: an error rolls it all back
+                _order_paid(order=order, now=now, locked_here=True)  # an error rolls it all back
             elif status == ChargeStatus.PROCESSING and order.state == State.AWAITING_PAYMENT:
                 order_transition(
                     order=order, to=State.PAYMENT_PROCESSING, actor=Actor.SYSTEM, now=now,
@@ -634,10 +635,12 @@ def order_paid(*, order: Order, now: dt.datetime) -> Order:
         return _order_paid(order=order, now=now)
 
 
-def _order_paid(*, order: Order, now: dt.datetime) -> Order:
-    """order_paid inside a transaction that rolls back as a whole on any error (no savepoint)."""
+def _order_paid(*, order: Order, now: dt.datetime, locked_here: bool = False) -> Order:
+    """order_paid inside a transaction that rolls back as a whole on any error (no savepoint);
+    `locked_here`: see order_transition."""
     paid = order_transition(
         order=order,
+        locked_here=locked_here,
         to=State.AWAITING_SHIPMENT,
         actor=Actor.SYSTEM,
         now=now,

@@ -130,9 +130,13 @@ def order_transition(
     close_reason: CloseReason | str = "",
     kind: str = "",
     data: dict | None = None,
+    locked_here: bool = False,
 ) -> Order:
+    """`locked_here`: `order` is an instance the caller read with SELECT … FOR UPDATE in this
+    transaction (no second read; in a deadline batch the batch's instance is used anyway)."""
     with atomic():
-        locked = order_locked(order)
+        reuse = locked_here and isinstance(order, Order) and current_batch() is None
+        locked = order if reuse else order_locked(order)
         old = locked.state
         if not allowed(old, to, actor):
             raise NotAllowed(

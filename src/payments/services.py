@@ -139,7 +139,8 @@ def refund_order_amount(
     if destination and destination not in Refund.Destination.values:
         fields["destination"] = [f"One of: {', '.join(Refund.Destination.values)}."]
     if fields:
-        raise DomainError("Some fields are invalid.", code="validation_error", fields=fields, status=422)
+        raise DomainError(gettext(
+            "Some fields are invalid."), code="validation_error", fields=fields, status=422)
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk if hasattr(order, "pk") else order)
         existing = Refund.objects.filter(idempotency_key=event_key).first()
@@ -148,7 +149,8 @@ def refund_order_amount(
                 existing.amount_minor != amount_minor
                 and sum(r.amount_minor for r in _parts_of(existing)) != amount_minor
             ):
-                raise Conflict("This refund key was already used for another refund.", code="key_reused")
+                raise Conflict(gettext(
+                    "This refund key was already used for another refund."), code="key_reused")
             return existing
         refundable = order_refundable_minor(locked)
         if amount_minor > refundable:
@@ -330,7 +332,7 @@ def balance_spend(*, checkout, currency: str, due_minor: int, payment_key: str, 
         return existing
     if isinstance(due_minor, bool) or not isinstance(due_minor, int) or due_minor <= 0:
         raise DomainError(
-            "Nothing to pay from the balance.", code="validation_error",
+            gettext("Nothing to pay from the balance."), code="validation_error",
             fields={"amount_minor": ["Give a positive whole number of minor units."]}, status=422,
         )
     orders = list(
@@ -418,11 +420,11 @@ def payment_mark_received(*, payment: Payment, now: dt.datetime) -> Payment:
     method = METHODS.get(payment.method)
     if payment.provider != NAME or method is None or method.confirms != LATER:
         raise DomainError(
-            "Only a bank transfer, cash, Boleto or Western Union payment is marked as received.",
+            gettext("Only a bank transfer, cash, Boleto or Western Union payment is marked as received."),
             code="not_offline_payment", status=409,
         )
     if payment.state != Payment.State.PROCESSING:
-        raise Conflict("This payment is not waiting for its money.", code="not_processing")
+        raise Conflict(gettext("This payment is not waiting for its money."), code="not_processing")
     offline_payment_received(payment_ref=payment.provider_ref, payment_key=payment.idempotency_key)
     payment.refresh_from_db()
     return payment

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound
@@ -48,27 +49,27 @@ def return_for_viewer(*, user, return_id: int) -> tuple[ReturnRequest, str]:
             return request, "seller"
         if _is_staff(user):
             return request, "staff"
-    raise NotFound("There is no such return in your account.")
+    raise NotFound(gettext("There is no such return in your account."))
 
 
 def buyer_return_get(*, buyer, return_id: int) -> ReturnRequest:
     request = _detail_qs().filter(pk=return_id, buyer_id=getattr(buyer, "pk", None)).first()
     if request is None:
-        raise NotFound("There is no such return in your account.")
+        raise NotFound(gettext("There is no such return in your account."))
     return request
 
 
 def seller_return_get(*, store, return_id: int) -> ReturnRequest:
     request = _detail_qs().filter(pk=return_id, order__store=store).first()
     if request is None:
-        raise NotFound("There is no such return for your store.")
+        raise NotFound(gettext("There is no such return for your store."))
     return request
 
 
 def staff_return_get(*, return_id: int) -> ReturnRequest:
     request = _detail_qs().filter(pk=return_id).first()
     if request is None:
-        raise NotFound("No such return.")
+        raise NotFound(gettext("No such return."))
     return request
 
 

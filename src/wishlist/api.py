@@ -101,10 +101,6 @@ class MovedOut(Schema):
     wishlist_count: int
 
 
-def _money(money: Money | None) -> dict | None:
-    return None if money is None else {"amount": money.amount, "currency": money.currency}
-
-
 def _url(product: Product) -> str:
     try:
         return product.get_absolute_url()
@@ -131,8 +127,8 @@ def _item_out(line: WishLine) -> dict:
                 "slug": product.store.slug,
             },
         },
-        "price": _money(line.price),
-        "price_when_added": _money(line.price_when_added),
+        "price": line.price,
+        "price_when_added": line.price_when_added,
         "price_change": line.price_change,
         "available": line.available,
         "stock_state": line.stock.code,
@@ -143,7 +139,7 @@ def _item_out(line: WishLine) -> dict:
                 "id": c.variant.pk,
                 "label": c.label,
                 "options": c.variant.options,
-                "price": _money(c.price),
+                "price": c.price,
                 "available": c.stock.available,
                 "stock_state": c.stock.code,
             }
@@ -204,7 +200,7 @@ def move_to_cart(
             "product_id": product.pk,
             "variant_id": line.variant_id,
             "quantity": line.quantity,
-            "unit_price": _money(Money(line.variant.price_minor, product.currency)),
+            "unit_price": Money(line.variant.price_minor, product.currency),
         },
         "cart_count": cart_count(user=request.auth),
         "wishlist_count": wishlist_count(user=request.auth),

@@ -1,4 +1,12 @@
 // Small progressive enhancements; the site works without them.
+// Texts go through Django's JavaScript catalogue (/jsi18n/, loaded before this file) when present.
+if (!window.gettext) {  // no catalogue (e.g. a saved page): the English texts as written
+  window.gettext = function (text) { return text; };
+  window.ngettext = function (one, many, n) { return n === 1 ? one : many; };
+  window.interpolate = function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_m, key) { return values[key]; });
+  };
+}
 (function () {
   // ACC-1: warn about Caps Lock and leading/trailing spaces in password fields (never trim).
   function watchPassword(input) {
@@ -9,10 +17,10 @@
     function update(event) {
       var messages = [];
       if (event && event.getModifierState && event.getModifierState("CapsLock")) {
-        messages.push("Caps Lock is on — passwords are case sensitive.");
+        messages.push(gettext("Caps Lock is on — passwords are case sensitive."));
       }
       if (input.value && input.value !== input.value.trim()) {
-        messages.push("Your password starts or ends with a space. It will be used exactly as typed.");
+        messages.push(gettext("Your password starts or ends with a space. It will be used exactly as typed."));
       }
       note.textContent = messages.join(" ");
     }
@@ -50,9 +58,13 @@
   function remaining(seconds) {
     var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600),
         m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
-    if (d > 0) return d + (d === 1 ? " day " : " days ") + h + " h " + two(m) + " min left";
-    if (h > 0) return h + " h " + two(m) + " min " + two(s) + " s left";
-    return m + " min " + two(s) + " s left";
+    var values = {d: d, h: h, m: two(m), s: two(s), min: m};
+    if (d > 0) {
+      return interpolate(ngettext("%(d)s day %(h)s h %(m)s min left", "%(d)s days %(h)s h %(m)s min left", d),
+                           values, true);
+    }
+    if (h > 0) return interpolate(gettext("%(h)s h %(m)s min %(s)s s left"), values, true);
+    return interpolate(gettext("%(min)s min %(s)s s left"), values, true);
   }
   function localTimes(root) {
     root.querySelectorAll("time[data-local-time]:not([data-localised])").forEach(function (el) {
@@ -74,7 +86,7 @@
         el.haSkew = isNaN(serverNow) ? 0 : serverNow - Date.now();
       }
       var left = Math.floor((due - (Date.now() + el.haSkew)) / 1000);
-      var text = left > 0 ? remaining(left) : (el.getAttribute("data-passed") || "passed");
+      var text = left > 0 ? remaining(left) : (el.getAttribute("data-passed") || gettext("passed"));
       if (el.textContent !== text) el.textContent = text;
       var box = el.closest(".deadline");
       if (box) box.classList.toggle("overdue", left <= 0);
@@ -87,7 +99,9 @@
       input.value = String(new Date().getTimezoneOffset());
       if (hint) {
         var zone = (Intl.DateTimeFormat().resolvedOptions().timeZone || "").replace(/_/g, " ");
-        hint.textContent = "Date and time of the scan, in your time zone" + (zone ? " (" + zone + ")" : "") + ".";
+        hint.textContent = zone
+          ? interpolate(gettext("Date and time of the scan, in your time zone (%(zone)s)."), {zone: zone}, true)
+          : gettext("Date and time of the scan, in your time zone.");
       }
     });
   }

@@ -126,6 +126,9 @@ def test_acc6_the_page(client, order):
     assert missed.status_code == 404 and "could not match" in missed.content.decode()
     empty = client.post(reverse("accounts:order_account"), {"action": "match"}, REMOTE_ADDR=IP)
     assert empty.status_code == 422
+    # Review fix: a POST with no fields at all used to re-show the blank form as 200, no errors.
+    bare = client.post(reverse("accounts:order_account"), {}, REMOTE_ADDR=IP)
+    assert bare.status_code == 422 and 'class="errorlist"' in bare.content.decode()
 
 
 def test_acc6_the_page_sends_and_checks_a_code(client, order):

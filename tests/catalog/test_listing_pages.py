@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from core.middleware import CURRENCY_COOKIE
@@ -263,6 +264,7 @@ def test_product_card_badges_and_out_of_stock(client):
     assert "Warranty</li>" in html
     assert "Domestic delivery: no customs duties" in html  # warehouse in the visitor's country
     assert "Out of stock</li>" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # French browser, English pages chosen
     fr = client.get(SEARCH, headers={"Accept-Language": "fr-FR"}).content.decode()
     assert "Domestic delivery in United States" in fr
 

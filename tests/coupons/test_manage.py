@@ -187,6 +187,14 @@ def test_cpn2_wrong_types_are_field_errors_not_crashes(store):
     assert {"percent_bp", "per_user_limit", "total_stock", "product_ids"} <= set(fields)
 
 
+def test_cpn2_ids_beyond_the_database_range_are_field_errors(store):
+    # Review fix: an id past 2**63 - 1 used to reach the database and answer 500.
+    with pytest.raises(DomainError) as excinfo:
+        make_promotion(store, product_ids=[2**70], category_ids=[2**63])
+    assert {"product_ids", "category_ids"} <= set(fields_of(excinfo))
+    assert not Promotion.objects.exists()
+
+
 def test_cpn2_currency_known_and_store_currency(store, staff):
     with pytest.raises(DomainError) as excinfo:
         make_promotion(None, actor=staff, currency="XXX", percent_bp=None, amount_minor=500)

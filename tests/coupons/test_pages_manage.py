@@ -97,6 +97,26 @@ def test_cpn2_seller_form_shows_field_errors_and_saves_nothing(seller):
     assert errors_of(response, "starts_at") == ["Enter a date and time such as 2026-12-01 09:00."]
 
 
+def _empty_post_is_422(client, url):
+    response = client.post(url, {})
+    assert response.status_code == 422, url
+    assert 'class="errorlist"' in response.content.decode(), url
+
+
+def test_cpn2_an_empty_seller_form_post_is_field_errors_not_500(seller, store):
+    # Review fix: an empty POST used to leave the form unbound and answer 500.
+    promotion = make_promotion(store)
+    _empty_post_is_422(seller, reverse("seller_coupons:new"))
+    _empty_post_is_422(seller, reverse("seller_coupons:edit", args=[promotion.pk]))
+    assert Promotion.objects.count() == 1
+
+
+def test_cpn2_an_empty_back_office_form_post_is_field_errors_not_500(staff_client):
+    _empty_post_is_422(staff_client, reverse("backoffice_coupons:new"))
+    _empty_post_is_422(staff_client, reverse("backoffice_sale_pages:new"))
+    assert not Promotion.objects.exists() and not SalePage.objects.exists()
+
+
 def test_cpn2_seller_products_choice_is_own_store_only(seller, store):
     mine = ProductFactory(store=store, title="Indigo skirt")
     theirs = ProductFactory(title="Not yours")

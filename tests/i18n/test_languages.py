@@ -143,3 +143,27 @@ def test_notices_are_written_in_each_recipients_language():
     with translation.override("ru"):
         expected = gettext("Order {number} was received").format(number=order.number)
     assert to_seller.subject == expected and "Order" not in expected
+
+
+def test_account_emails_are_written_in_the_persons_language(client, mailoutbox):
+    """allauth's emails (here: a password reset link) follow the language the person chose."""
+    ru = UserFactory(email="ru@example.test")
+    UserFactory(email="en@example.test")  # chose nothing: English
+    LanguagePreference.objects.create(user=ru, language="ru")
+    for email in ("ru@example.test", "en@example.test"):
+        client.post(reverse("account_reset_password"), {"email": email})
+    by_address = {message.to[0]: message for message in mailoutbox}
+    assert russian("Your link to choose a new password") in by_address["ru@example.test"].subject
+    assert "Your link to choose a new password" in by_address["en@example.test"].subject
+
+
+def test_the_javascript_texts_come_in_the_chosen_language(client):
+    """site.js's texts (countdowns, password warnings) come from the djangojs catalogue."""
+    switch(client, "ru")
+    response = client.get(reverse("javascript-catalog", args=["ru"]))
+    script = response.content.decode()
+    escaped = "Включён Caps Lock".encode("ascii", "backslashreplace").decode()
+    assert escaped in script or "Включён Caps Lock" in script
+    assert "max-age=3600" in response["Cache-Control"]
+    assert reverse("javascript-catalog", args=["ru"]) in client.get("/").content.decode()
+    assert client.get(reverse("javascript-catalog", args=["xx"])).status_code == 404

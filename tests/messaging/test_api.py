@@ -171,6 +171,30 @@ def test_msg1_start_with_an_order_card(client):
     assert response.json()["context"]["number"] == order.number
 
 
+def test_msg1_seller_starts_the_chat_with_an_orders_buyer(client):
+    """RULE MSG-1: the seller's "Contact buyer" through the API; bad input gets the one error shape."""
+    chat = Chat()
+    order = paid_order(store=chat.store, buyer=chat.buyer)
+    url = f"{API}/conversations/with-buyer"
+    expect_error(client.post(url, {"order_number": order.number}, content_type="application/json"), 401)
+    client.force_login(chat.seller)
+    response = client.post(url, {"order_number": order.number}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["id"] == chat.conversation.pk and response.json()["role"] == "seller"
+    sent = client.post(f"{API}/conversations/{chat.conversation.pk}/messages",
+                       {"text": "Shipped today.", "order_number": order.number})
+    assert sent.status_code == 201 and sent.json()["context_kind"] == "order"
+    for body, status, field in [({}, 422, "order_number"), ({"order_number": 5}, 422, "order_number"),
+                                ({"order_number": "x" * 41}, 422, "order_number"),
+                                ({"order_number": "NOPE"}, 404, None),
+                                ({"order_number": paid_order().number}, 404, None)]:
+        error = expect_error(client.post(url, body, content_type="application/json"), status)
+        assert field is None or field in error["fields"]
+    client.force_login(chat.buyer)  # a buyer has no store: nothing to find
+    expect_error(client.post(url, {"order_number": order.number}, content_type="application/json"), 404)
+    assert Conversation.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     "payload,status,code,field",
     [

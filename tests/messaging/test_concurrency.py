@@ -69,3 +69,30 @@ def test_msg1_ntf1_simultaneous_messages_keep_counters_exact_and_notify_once():
     assert conv.last_message_id == max(buyer_msgs + seller_msgs)
     assert Notice.objects.filter(user=chat.seller, kind="message").count() == 1
     assert Notice.objects.filter(user=chat.buyer, kind="message").count() == 1
+
+
+def test_msg1_sending_limit_holds_under_simultaneous_sends():
+    """RULE MSG-1: the per-person pace is counted under a lock, so with one message left in the
+    minute, eight simultaneous sends (in two different chats) let exactly one through."""
+    from django.test import override_settings
+
+    from messaging.models import Message
+
+    chat = Chat()
+    other = services.conversation_start(buyer=chat.buyer, store_id=StoreFactory().pk, now=T0)
+    with override_settings(HMONG_POLICY={"messages_per_minute": 3}):
+        chat.buyer_says("one", now=T0)
+        chat.buyer_says("two", now=T0 + SECOND)
+
+        def send(conversation, i):
+            return services.message_send(
+                conversation=conversation, sender=chat.buyer, text=f"race {i}", now=T0 + 2 * SECOND
+            ).pk
+
+        calls = [(lambda i=i: send(chat.conversation if i % 2 else other, i)) for i in range(8)]
+        results = race(*calls)
+    ok = [value for kind, value in results if kind == "ok"]
+    refused = [value for kind, value in results if kind == "error"]
+    assert len(ok) == 1, results
+    assert all(getattr(error, "code", "") == "rate_limited" for error in refused), refused
+    assert Message.objects.filter(sender=chat.buyer).count() == 3

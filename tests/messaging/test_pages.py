@@ -262,3 +262,71 @@ def test_msg1_staff_read_only_a_chat_attached_to_a_dispute(client):
     assert AuditLog.objects.filter(actor=staff, action="messages.conversation_read").exists()
     response = client.post(reverse("messaging:send", args=[chat.conversation.pk]), {"text": "x"})
     assert response.status_code == 403
+
+
+def test_msg1_older_messages_link_pages_back_through_the_chat(client, chat):
+    """RULE MSG-1: a long chat shows the latest 50 messages and an "Older messages" link."""
+    with override_settings(HMONG_POLICY={"messages_per_minute": 1000}):
+        sent = [chat.buyer_says(f"note {i:02d}", now=T0 + i * SECOND) for i in range(55)]
+    client.force_login(chat.buyer)
+    url = reverse("messaging:conversation", args=[chat.conversation.pk])
+    page = html(client.get(url))
+    assert "note 54" in page and "note 05" in page and "note 04" not in page
+    assert f'href="?before={sent[5].pk}"' in page and 'id="chat-poller"' in page
+    older = client.get(url, {"before": sent[5].pk})
+    page = html(older)
+    assert older.status_code == 200
+    assert "note 00" in page and "note 04" in page and "note 05" not in page
+    assert "Older messages" not in page  # nothing older than the first message
+    assert "Back to the latest messages" in page and 'id="chat-poller"' not in page
+    for bad in ("abc", "-3", "99999999999999999999999"):  # bad input reads as the latest page
+        assert client.get(url, {"before": bad}).status_code == 200
+
+
+def test_msg1_seller_contacts_the_buyer_from_the_order_page(client):
+    """RULE MSG-1: "Contact buyer" on the seller's order page opens the store's chat with that
+    order's buyer, the order card ready; another store's order is a clean 404."""
+    order = paid_order()
+    seller = order.store.owner
+    client.force_login(seller)
+    detail = html(client.get(reverse("seller_orders:detail", args=[order.number])))
+    link = reverse("seller_messages:to_buyer", args=[order.number])
+    assert link in detail and "Contact buyer" in detail
+    response = client.get(link, follow=True)
+    conversation = Conversation.objects.get(buyer=order.buyer, store=order.store)
+    assert response.redirect_chain[-1][0].startswith(
+        reverse("seller_messages:conversation", args=[conversation.pk])
+    )
+    assert "This message will carry:" in html(response) and order.number in html(response)
+    response = client.post(reverse("messaging:send", args=[conversation.pk]),
+                           {"text": "Your parcel leaves today.", "order_number": order.number})
+    assert response.status_code == 302
+    message = conversation.messages.get()
+    assert message.sender_role == "seller" and message.context_kind == "order"
+    assert Conversation.objects.get(pk=conversation.pk).buyer_unread == 1
+    # Opening it again finds the same chat; an order of another store, or a made-up one, is a 404.
+    client.get(link)
+    assert Conversation.objects.filter(store=order.store).count() == 1
+    other = paid_order()
+    assert client.get(reverse("seller_messages:to_buyer", args=[other.number])).status_code == 404
+    assert client.get(reverse("seller_messages:to_buyer", args=["NOPE-1"])).status_code == 404
+    client.force_login(UserFactory())  # no store at all
+    assert client.get(link).status_code == 404
+    assert Conversation.objects.count() == 1
+
+
+def test_msg1_a_null_character_is_a_field_error_never_a_500(client, chat):
+    """RULE MSG-1 (bad input): PostgreSQL cannot store or query a NUL character; it used to answer 500
+    there. Now the text is refused with a field message and a NUL order number finds no order."""
+    client.force_login(chat.buyer)
+    pk = chat.conversation.pk
+    response = client.post(reverse("messaging:send", args=[pk]), {"text": "a\x00b"})
+    assert response.status_code == 422 and "null character" in html(response)
+    response = client.post(f"/api/v1/messages/conversations/{pk}/messages", {"text": "a\x00b"})
+    assert response.status_code == 422 and "text" in response.json()["fields"]
+    response = client.post(reverse("messaging:send", args=[pk]), {"text": "hi", "order_number": "a\x00b"})
+    assert response.status_code == 422 and "There is no such order" in html(response)
+    assert client.get(reverse("messaging:conversation", args=[pk]), {"order": "a\x00b"}).status_code == 200
+    assert not Message.objects.exists()
+    client.force_login(chat.seller)
+    assert client.get(reverse("seller_messages:to_buyer", args=["a\x00b"])).status_code == 404

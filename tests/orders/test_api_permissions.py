@@ -96,6 +96,16 @@ def test_the_matrix_covers_every_order_endpoint_of_the_api(client):
         (method, "/api/v1" + path.replace("{checkout}", "{checkout_id}"))
         for method, path, *_ in ENDPOINTS.values()
     }
+    # The order's dispute, warranty and Free Return endpoints have their own matrices with the
+    # same six callers: tests/disputes/test_api_permissions.py and tests/returns/test_api.py.
+    from tests.disputes.test_api_permissions import ENDPOINTS as DISPUTE_ENDPOINTS
+
+    covered |= {
+        (method, "/api/v1" + path)
+        for method, path, *_ in DISPUTE_ENDPOINTS.values()
+        if path.startswith("/orders")
+    }
+    covered |= {("get", "/api/v1/orders/{number}/returns"), ("post", "/api/v1/orders/{number}/returns")}
     assert ours == covered
 
 

@@ -626,7 +626,7 @@ def test_ORD_8_security_review_close_reason_is_shown(client, buyer):
     checkout_pay(checkout=order.checkout, token=SUCCESS_TOKEN, idempotency_key="p", now=T0)
     client.force_login(buyer)
     html = html_of(client.get(reverse("orders:detail", args=[order.number])))
-    assert CloseReason.SECURITY_INCOMPLETE_NAME.label in html
+    assert str(CloseReason.SECURITY_INCOMPLETE_NAME.label) in html
     assert "Closed by the security review" in html
 
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from core.i18n_check import catalogue_problems, compile_catalogues
+from core.i18n_check import DOMAINS, catalogue_problems, compile_catalogues
 
 
 class Command(BaseCommand):
@@ -16,12 +16,14 @@ class Command(BaseCommand):
     def handle(self, *args, check: bool = False, **options):
         for locale_dir in settings.LOCALE_PATHS:
             if check:
-                problems = catalogue_problems(locale_dir)
+                problems = [line for domain in DOMAINS
+                            for line in catalogue_problems(locale_dir, domain=domain)]
                 for line in problems:
                     self.stdout.write(line)
                 if problems:
                     raise SystemExit(f"{len(problems)} catalogue entries are not translated.")
                 self.stdout.write("Every catalogue entry is translated.")
                 continue
-            for path in compile_catalogues(locale_dir):
-                self.stdout.write(f"compiled {path}")
+            for domain in DOMAINS:
+                for path in compile_catalogues(locale_dir, domain=domain):
+                    self.stdout.write(f"compiled {path}")
