@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from core.policy import policy
@@ -29,18 +30,20 @@ def document_check(upload) -> Checked | str:
     """The document's real type, or the sentence that says why it is refused."""
     size = upload.size or 0
     if size == 0:
-        return f"\u201c{upload.name}\u201d is empty."
+        return _("“%(name)s” is empty.") % {"name": upload.name}
     limit = policy.appeal_document_max_bytes
     if size > limit:
-        return f"\u201c{upload.name}\u201d is larger than {_megabytes(limit)}; send a smaller file."
+        return _("“%(name)s” is larger than %(limit)s; send a smaller file.") % {
+            "name": upload.name, "limit": _megabytes(limit)
+        }
     upload.seek(0)
     head = upload.read(12)
     upload.seek(0)
     if is_program(head):
-        return (
-            f"\u201c{upload.name}\u201d is a program or an archive, not a document, whatever its "
+        return _(
+            "“%(name)s” is a program or an archive, not a document, whatever its "
             "name says. Send a PDF, a JPEG or a PNG."
-        )
+        ) % {"name": upload.name}
     if sniff(head) == "pdf":
         return Checked("application/pdf", "pdf")
     try:
@@ -55,4 +58,4 @@ def document_check(upload) -> Checked | str:
         return Checked("image/jpeg", "jpg")
     if kind == "PNG":
         return Checked("image/png", "png")
-    return f"\u201c{upload.name}\u201d is not a PDF, a JPEG or a PNG. Send one of those."
+    return _("“%(name)s” is not a PDF, a JPEG or a PNG. Send one of those.") % {"name": upload.name}

@@ -13,10 +13,10 @@ from appeals.storage import AppealDocumentStorage
 
 
 class AppealState(models.TextChoices):
-    AWAITING_DOCUMENTS = "awaiting_documents", "Waiting for your documents"
-    UNDER_REVIEW = "under_review", "Under review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    AWAITING_DOCUMENTS = "awaiting_documents", _("Waiting for your documents")
+    UNDER_REVIEW = "under_review", _("Under review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
     EXPIRED = "expired", _("Closed: the documents were not sent in time")
 
 
@@ -48,9 +48,9 @@ class Appeal(models.Model):
 
 
 class DocumentKind(models.TextChoices):
-    ID_DOCUMENT = "id_document", "Identity document"
-    CARD_PHOTO = "card_photo", "Photo of the card (middle digits covered)"
-    BANK_STATEMENT = "bank_statement", "Bank statement"
+    ID_DOCUMENT = "id_document", _("Identity document")
+    CARD_PHOTO = "card_photo", _("Photo of the card (middle digits covered)")
+    BANK_STATEMENT = "bank_statement", _("Bank statement")
 
 
 class AppealDocument(models.Model):

@@ -27,11 +27,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appeals.documents import MAX_FILES, Checked, document_check
 from appeals.models import Appeal, AppealDocument, AppealState, DocumentKind
 from core.calendar import add_business_days
 from core.errors import Conflict, DomainError, NotFound
+from core.i18n import lazy_text
 from core.policy import policy
 from deadlines.services import deadline_arm, deadline_disarm
 from notifications.services import notify, notify_many
@@ -72,12 +74,16 @@ def appeal_open(*, payment, orders, now: dt.datetime) -> Appeal:
         user=buyer,
         kind="appeal_opened",
         event_key=f"appeal:{appeal.pk}:opened",
-        subject="Your card payment needs a quick check",
-        body=(
-            f"Before your payment for order {numbers} can go through, we need to confirm the "
-            "card is yours. Upload a photo of an identity document and of the card (cover the "
-            "middle digits); a bank statement helps too. We decide within "
-            f"{policy.appeal_review_sla_days} working days of receiving them."
+        # NTF-1: in the buyer's language, whoever's request flagged the payment.
+        subject=gettext_lazy("Your card payment needs a quick check"),
+        body=lazy_text(
+            gettext_lazy(
+                "Before your payment for order %(numbers)s can go through, we need to confirm the "
+                "card is yours. Upload a photo of an identity document and of the card (cover the "
+                "middle digits); a bank statement helps too. We decide within %(days)s working days "
+                "of receiving them."
+            ),
+            {"numbers": numbers, "days": policy.appeal_review_sla_days},
         ),
         url=appeal_url(appeal),
         now=now,
@@ -102,8 +108,8 @@ def appeal_refuse_card_payment(*, buyer) -> None:
     if pending is not None:
         url = appeal_url(pending)
         raise Conflict(
-            "A card payment of yours is waiting for verification documents. Send them first "
-            f"({url}); you can pay by card again once they are in.",
+            _("A card payment of yours is waiting for verification documents. Send them first "
+              "(%(url)s); you can pay by card again once they are in.") % {"url": url},
             code="appeal_pending",
             fields={"appeal": [url]},
         )
@@ -121,14 +127,18 @@ def appeal_documents_submit(
         raise NotFound(_("No such appeal."))
     errors: dict[str, list[str]] = {}
     if not files:
-        errors["documents"] = ["Choose at least one document to send."]
+        errors["documents"] = [_("Choose at least one document to send.")]
     elif len(files) > MAX_FILES:
-        errors["documents"] = [f"Send at most {MAX_FILES} files; you chose {len(files)}."]
+        errors["documents"] = [
+            _("Send at most %(limit)s files; you chose %(n)s.") % {"limit": MAX_FILES, "n": len(files)}
+        ]
     checked: list[tuple[str, object, Checked]] = []
     if not errors:
         for kind, upload in files:
             if kind not in DocumentKind.values:
-                errors.setdefault("kind", []).append(f"Unknown document kind {str(kind)[:40]!r}.")
+                errors.setdefault("kind", []).append(
+                    _("Unknown document kind %(kind)s.") % {"kind": repr(str(kind)[:40])}
+                )
                 continue
             result = document_check(upload)
             if isinstance(result, str):
@@ -137,15 +147,15 @@ def appeal_documents_submit(
                 checked.append((kind, upload, result))
     if errors:
         raise DomainError(
-            "Some documents could not be accepted; nothing was sent.", code="invalid",
+            _("Some documents could not be accepted; nothing was sent."), code="invalid",
             fields=errors, status=422,
         )
     with transaction.atomic():
         locked = _locked(appeal)
         if locked.state != AppealState.AWAITING_DOCUMENTS:
             raise Conflict(
-                "The documents for this appeal were already sent; it is "
-                f"{AppealState(locked.state).label.lower()}.",
+                _("The documents for this appeal were already sent; its status is: %(state)s.")
+                % {"state": AppealState(locked.state).label},
                 code="appeal_not_awaiting_documents",
             )
         for kind, upload, result in checked:
@@ -171,8 +181,8 @@ def _check_note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise DomainError(
-            f"Keep the note under {NOTE_MAX} characters.", code="invalid",
-            fields={"note": [f"At most {NOTE_MAX} characters."]}, status=422,
+            _("Keep the note under %(n)s characters.") % {"n": NOTE_MAX}, code="invalid",
+            fields={"note": [_("At most %(n)s characters.") % {"n": NOTE_MAX}]}, status=422,
         )
     return note
 
@@ -193,9 +203,12 @@ def _decide(*, appeal: Appeal, staff, approve: bool, note: str, now: dt.datetime
         if locked.state == target:
             return locked  # the same decision again: nothing changes
         if locked.state != AppealState.UNDER_REVIEW:
+            refusal = (
+                _("This appeal cannot be approved now; its status is: %(state)s.") if approve
+                else _("This appeal cannot be rejected now; its status is: %(state)s.")
+            )
             raise Conflict(
-                f"This appeal is {AppealState(locked.state).label.lower()}; it cannot be "
-                f"{'approved' if approve else 'rejected'} now.",
+                refusal % {"state": AppealState(locked.state).label},
                 code="appeal_not_under_review",
             )
         locked.state, locked.decided_at, locked.decided_by = target, now, staff
@@ -232,18 +245,34 @@ def _decide(*, appeal: Appeal, staff, approve: bool, note: str, now: dt.datetime
             user=locked.buyer,
             kind=kind,
             event_key=f"appeal:{locked.pk}:decided",
-            subject="Your card check is done: " + ("approved" if approve else "not approved"),
-            body=(
-                "Thank you. Your card payment is confirmed and the seller can now prepare your "
-                "order." if approve else
-                "We could not confirm this card payment, so the order is closed and nothing is "
-                "kept from you: anything taken is refunded. You can order again and pay "
-                "another way." + (f" Reviewer's note: {note}" if note else "")
-            ),
+            subject=_decision_subject(approve),
+            body=_decision_body(approve, note),
             url=appeal_url(locked),
             now=now,
         )
     return locked
+
+
+def _decision_subject(approve: bool):
+    """NTF-1: the decision notice, in the buyer's language (not the reviewer's)."""
+    if approve:
+        return gettext_lazy("Your card check is done: approved")
+    return gettext_lazy("Your card check is done: not approved")
+
+
+def _decision_body(approve: bool, note: str):
+    if approve:
+        return gettext_lazy(
+            "Thank you. Your card payment is confirmed and the seller can now prepare your order."
+        )
+    refused = gettext_lazy(
+        "We could not confirm this card payment, so the order is closed and nothing is kept from you: "
+        "anything taken is refunded. You can order again and pay another way."
+    )
+    if not note:
+        return refused
+    reviewer_note = gettext_lazy("%(refused)s Reviewer's note: %(note)s")
+    return lazy_text(reviewer_note, {"refused": refused, "note": note})
 
 
 def appeal_approve(*, appeal: Appeal, staff, note: str = "", now: dt.datetime) -> Appeal:
@@ -267,9 +296,14 @@ def appeal_review_overdue(*, appeal_id: int, now: dt.datetime) -> str:
         [
             {
                 "user_id": pk, "kind": "appeal_overdue", "event_key": f"appeal:{appeal.pk}:overdue",
-                "subject": f"Appeal {appeal.pk} is past its review time",
-                "body": f"Card verification appeal {appeal.pk} was due for a decision at "
-                f"{appeal.review_due_at:%Y-%m-%d %H:%M} UTC. Please decide it now.",
+                "subject": lazy_text(
+                    gettext_lazy("Appeal %(pk)s is past its review time"), {"pk": appeal.pk}
+                ),
+                "body": lazy_text(
+                    gettext_lazy("Card verification appeal %(pk)s was due for a decision at %(due)s. "
+                                 "Please decide it now."),
+                    {"pk": appeal.pk, "due": f"{appeal.review_due_at:%Y-%m-%d %H:%M} UTC"},
+                ),
                 "url": reverse("backoffice_appeals:detail", args=[appeal.pk]),
             }
             for pk in staff
@@ -315,8 +349,8 @@ def appeal_documents_expire(*, appeal_id: int, now: dt.datetime) -> str:
         user=locked.buyer,
         kind="appeal_expired",
         event_key=f"appeal:{locked.pk}:expired",
-        subject=_("Your card check has ended without documents"),
-        body=_(
+        subject=gettext_lazy("Your card check has ended without documents"),
+        body=gettext_lazy(
             "We did not receive the documents for your card check in time, so the order is "
             "closed. Anything taken from you is refunded. You are welcome to order again and "
             "pay another way."

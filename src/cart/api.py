@@ -166,7 +166,7 @@ def cart_line_add(request, payload: CartLineIn):
     cart gets the units added to its line."""
     variant = Variant.objects.filter(pk=payload.variant_id).first()
     if variant is None:
-        message = "No variant with this id is for sale."
+        message = _("No variant with this id is for sale.")
         raise DomainError(message, code="validation_error", fields={"variant_id": [message]},
                           status=422)
     existed = CartLine.objects.filter(user=request.auth, variant=variant).exists()

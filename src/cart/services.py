@@ -25,7 +25,7 @@ def _check_quantity(quantity: object) -> int:
             status=422,
         )
     if not 1 <= quantity <= MAX_LINE_QUANTITY:
-        message = f"Choose a quantity from 1 to {MAX_LINE_QUANTITY}."
+        message = _("Choose a quantity from 1 to %(max)s.") % {"max": MAX_LINE_QUANTITY}
         raise DomainError(
             message, code="invalid_quantity", fields={"quantity": [message]}, status=422
         )
@@ -48,13 +48,14 @@ def _check_stock(*, variant: Variant, quantity: int, already: int = 0) -> None:
         raise Conflict(_("This item is out of stock."), code="out_of_stock")
     if quantity > variant.stock:
         if already:
+            counts = {"stock": variant.stock, "already": already}
             message = (
-                f"Only {variant.stock} left, and {already} already in your cart."
+                _("Only %(stock)s left, and %(already)s already in your cart.") % counts
                 if already < variant.stock
-                else f"Only {variant.stock} left, and you already have them all in your cart."
+                else _("Only %(stock)s left, and you already have them all in your cart.") % counts
             )
         else:
-            message = f"Only {variant.stock} left."
+            message = _("Only %(stock)s left.") % {"stock": variant.stock}
         raise Conflict(message, code="not_enough_stock", fields={"quantity": [message]})
 
 
@@ -72,7 +73,7 @@ def cart_add(*, user, variant: Variant, quantity: int) -> CartLine:
     already = line.quantity if line else 0
     total = already + quantity
     if total > MAX_LINE_QUANTITY:
-        message = f"A cart line holds at most {MAX_LINE_QUANTITY} units."
+        message = _("A cart line holds at most %(max)s units.") % {"max": MAX_LINE_QUANTITY}
         raise DomainError(
             message, code="invalid_quantity", fields={"quantity": [message]}, status=422
         )

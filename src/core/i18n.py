@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.functional import Promise, lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -97,6 +98,33 @@ def languages_of(user_ids) -> dict[int, str]:
 
     rows = LanguagePreference.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "language")
     return {user_id: language for user_id, language in rows if language_offered(language)}
+
+
+def _interpolated(template, values: dict | None) -> str:
+    text = str(template)
+    if not values:
+        return text
+    return text % {key: str(value) if isinstance(value, Promise) else value for key, value in values.items()}
+
+
+_interpolated_later = lazy(_interpolated, str)
+
+
+def lazy_text(template, values: dict | None = None) -> Promise:
+    """`template % values`, translated only when it is turned into text.
+
+    For notices and emails: `lazy_text(gettext_lazy("Dispute on order %(n)s"), {"n": number})`
+    is written in the recipient's language by notifications.services (in_recipients_languages),
+    whoever's request produced it. Lazy values (other gettext_lazy texts, choice labels) are
+    translated in the same language at the same moment.
+    """
+    return _interpolated_later(template, values)
+
+
+def choice_label(instance, field_name: str):
+    """The (lazy, still untranslated) label of the choice `instance.<field_name>` holds now."""
+    value = getattr(instance, field_name)
+    return dict(instance._meta.get_field(field_name).flatchoices).get(value, value)
 
 
 def javascript_catalog(request: HttpRequest, language: str) -> HttpResponse:

@@ -65,11 +65,12 @@ class VisitorMiddleware:
 
 
 class NullCharacterMiddleware:
-    """Refuse a request whose address, query, form fields or JSON body carry a NUL character.
+    """Refuse a request whose address or query string carries a NUL character.
 
-    No person types one, PostgreSQL cannot store one in text, and letting it through turns a
-    search or an order number into a server error. Pages get 400 with a sentence; the API gets
-    its one error shape with the offending field named.
+    No person types one, PostgreSQL cannot store or compare one in text, and letting it through
+    turns a search or an order number into a server error. Pages get 400 with a sentence; the API
+    gets its one error shape with the offending parameter named. Form fields and JSON bodies are
+    checked by the forms and schemas that read them, next to the field.
     """
 
     message = gettext_noop(
@@ -79,29 +80,24 @@ class NullCharacterMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def _offending_field(self, request) -> str | None:
+    @staticmethod
+    def _offending_field(request) -> str | None:
         if "\x00" in request.path:
             return "path"
-        for source in (request.GET,) + ((request.POST,) if request.method == "POST" else ()):
-            for key, values in source.lists():
-                if "\x00" in key or any("\x00" in value for value in values):
-                    return key.replace("\x00", "")
-        if request.content_type == "application/json" and b"\\u0000" in request.body:
-            return "__all__"
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return key.replace("\x00", "")
         return None
 
     def __call__(self, request):
+        field = self._offending_field(request)
+        if field is None:
+            return self.get_response(request)
         from django.http import HttpResponseBadRequest, JsonResponse
         from django.utils.translation import gettext
 
         from core.api_errors import error_body
 
-        try:
-            field = self._offending_field(request)
-        except Exception:  # a malformed body: the view's own parsing answers it
-            field = None
-        if field is None:
-            return self.get_response(request)
         message = gettext(self.message)
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("null_character", message, {field: [message]}), status=400)

@@ -197,12 +197,12 @@ def _listed(queryset):
 # --- seller --------------------------------------------------------------------------------------------
 
 
-@seller_router.get("", response={200: list[PromotionOut], **ERRORS}, summary="My store's promotions")
+@seller_router.get("", response={200: list[PromotionOut], **ERRORS}, summary=_("My store's promotions"))
 def seller_list(request):
     return _listed(manage.promotions_of_store(store=_seller_store(request)))
 
 
-@seller_router.post("", response={201: PromotionOut, **ERRORS}, summary="Create a store promotion")
+@seller_router.post("", response={201: PromotionOut, **ERRORS}, summary=_("Create a store promotion"))
 def seller_create(request, payload: PromotionIn):
     store = _seller_store(request)
     data = payload.model_dump()
@@ -255,13 +255,13 @@ def _staff_promotion(request, promotion_id: int) -> Promotion:
     return manage.promotion_for_manager(actor=_staff(request), promotion_id=promotion_id)
 
 
-@staff_router.get("", response={200: list[PromotionOut], **ERRORS}, summary="Platform promotions")
+@staff_router.get("", response={200: list[PromotionOut], **ERRORS}, summary=_("Platform promotions"))
 def staff_list(request):
     _staff(request)
     return _listed(manage.promotions_of_platform())
 
 
-@staff_router.post("", response={201: PromotionOut, **ERRORS}, summary="Create a platform promotion")
+@staff_router.post("", response={201: PromotionOut, **ERRORS}, summary=_("Create a platform promotion"))
 def staff_create(request, payload: PromotionIn):
     actor = _staff(request)
     promotion = manage.promotion_create(actor=actor, store=None, now=clock.now(), **payload.model_dump())
@@ -297,13 +297,13 @@ def staff_stats(request, promotion_id: int):
     return _stats(_staff_promotion(request, promotion_id))
 
 
-@sale_pages_router.get("", response={200: list[SalePageOut], **ERRORS}, summary="Sale pages")
+@sale_pages_router.get("", response={200: list[SalePageOut], **ERRORS}, summary=_("Sale pages"))
 def sale_pages_list(request):
     _staff(request)
     return list(manage.sale_pages())
 
 
-@sale_pages_router.post("", response={201: SalePageOut, **ERRORS}, summary="Create a sale page")
+@sale_pages_router.post("", response={201: SalePageOut, **ERRORS}, summary=_("Create a sale page"))
 def sale_pages_create(request, payload: SalePageIn):
     page = manage.sale_page_create(actor=_staff(request), now=clock.now(), **payload.model_dump())
     return Status(201, page)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from core.i18n import choice_label, lazy_text
 from core.money import Money
 from notifications.services import notify_many
 
@@ -47,21 +47,26 @@ def _step(dispute) -> str:
 def opened(dispute, *, now: dt.datetime, updated: bool = False) -> None:
     n = dispute.order.number
     what = _("updated the request") if updated else _("opened a dispute")
-    subject = _("Dispute on order %(n)s") % {"n": n}
-    seller_body = _("The buyer %(what)s on order %(n)s. Answer by %(due)s, or the request is granted.") % {
-        "what": what,
-        "n": n,
-        "due": _when(dispute.due_at),
-    }
+    subject = lazy_text(_("Dispute on order %(n)s"), {"n": n})
+    seller_body = lazy_text(
+        _("The buyer %(what)s on order %(n)s. Answer by %(due)s, or the request is granted."),
+        {"what": what, "n": n, "due": _when(dispute.due_at)},
+    )
     if dispute.state == "team_review":
-        seller_body = _("The buyer opened a dispute on order %(n)s; the dispute team reviews it.") % {"n": n}
+        seller_body = lazy_text(
+            _("The buyer opened a dispute on order %(n)s; the dispute team reviews it."),
+            {"n": n},
+        )
     _send(dispute, ("seller",), f"opened:{_step(dispute)}", subject, seller_body, now)
     _send(
         dispute,
         ("buyer",),
         f"opened:{_step(dispute)}",
         subject,
-        _("Your dispute on order %(n)s is open: %(state)s.") % {"n": n, "state": dispute.get_state_display()},
+        lazy_text(
+            _("Your dispute on order %(n)s is open: %(state)s."),
+            {"n": n, "state": choice_label(dispute, "state")},
+        ),
         now,
     )
 
@@ -72,9 +77,12 @@ def answered(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("buyer",),
         f"answered:{_step(dispute)}",
-        _("The seller answered your dispute on %(n)s") % {"n": n},
-        _("The seller disagrees and proposes another solution. Accept it or change your request by %(due)s.")
-        % {"due": _when(dispute.due_at)},
+        lazy_text(_("The seller answered your dispute on %(n)s"), {"n": n}),
+        lazy_text(
+            _("The seller disagrees and proposes another solution. Accept it or change your request by "
+              "%(due)s."),
+            {"due": _when(dispute.due_at)},
+        ),
         now,
     )
 
@@ -85,7 +93,7 @@ def escalated(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("buyer", "seller"),
         f"escalated:{_step(dispute)}",
-        _("The dispute on order %(n)s went to the dispute team") % {"n": n},
+        lazy_text(_("The dispute on order %(n)s went to the dispute team"), {"n": n}),
         _("The dispute team reviews the timeline and evidence and will decide."),
         now,
     )
@@ -97,9 +105,11 @@ def return_agreed(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("buyer",),
         f"return:{_step(dispute)}",
-        _("Send the goods of order %(n)s back") % {"n": n},
-        _("Send the goods back with a tracked service and enter the tracking number by %(due)s.")
-        % {"due": _when(dispute.due_at)},
+        lazy_text(_("Send the goods of order %(n)s back"), {"n": n}),
+        lazy_text(
+            _("Send the goods back with a tracked service and enter the tracking number by %(due)s."),
+            {"due": _when(dispute.due_at)},
+        ),
         now,
     )
 
@@ -110,8 +120,8 @@ def return_shipped(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("seller",),
         f"return:{_step(dispute)}",
-        _("The goods of order %(n)s are on their way back") % {"n": n},
-        _("Confirm that they arrived by %(due)s.") % {"due": _when(dispute.due_at)},
+        lazy_text(_("The goods of order %(n)s are on their way back"), {"n": n}),
+        lazy_text(_("Confirm that they arrived by %(due)s."), {"due": _when(dispute.due_at)}),
         now,
     )
 
@@ -122,9 +132,11 @@ def repairing(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("buyer",),
         f"repair:{_step(dispute)}",
-        _("Your item of order %(n)s arrived at the seller") % {"n": dispute.order.number},
-        _("The seller sends it back repaired, or a replacement, with tracking by %(due)s.")
-        % {"due": _when(dispute.due_at)},
+        lazy_text(_("Your item of order %(n)s arrived at the seller"), {"n": dispute.order.number}),
+        lazy_text(
+            _("The seller sends it back repaired, or a replacement, with tracking by %(due)s."),
+            {"due": _when(dispute.due_at)},
+        ),
         now,
     )
 
@@ -135,13 +147,18 @@ def reshipped(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("buyer",),
         f"reship:{_step(dispute)}",
-        _("Your repaired or replacement item of order %(n)s is on its way") % {"n": dispute.order.number},
-        _("Tracking: %(carrier)s %(number)s. Confirm it is fine, or reopen the request, by %(due)s.")
-        % {
-            "carrier": dispute.reship_carrier,
-            "number": dispute.reship_tracking_number,
-            "due": _when(dispute.due_at),
-        },
+        lazy_text(
+            _("Your repaired or replacement item of order %(n)s is on its way"),
+            {"n": dispute.order.number},
+        ),
+        lazy_text(
+            _("Tracking: %(carrier)s %(number)s. Confirm it is fine, or reopen the request, by %(due)s."),
+            {
+                "carrier": dispute.reship_carrier,
+                "number": dispute.reship_tracking_number,
+                "due": _when(dispute.due_at),
+            },
+        ),
         now,
     )
 
@@ -152,9 +169,11 @@ def evidence_requested(dispute, *, now: dt.datetime) -> None:
         dispute,
         (dispute.evidence_party,),
         f"evidence:{_step(dispute)}",
-        _("More evidence needed for the dispute on order %(n)s") % {"n": n},
-        _("The dispute team asks: %(note)s Send it by %(due)s.")
-        % {"note": dispute.evidence_note, "due": _when(dispute.due_at)},
+        lazy_text(_("More evidence needed for the dispute on order %(n)s"), {"n": n}),
+        lazy_text(
+            _("The dispute team asks: %(note)s Send it by %(due)s."),
+            {"note": dispute.evidence_note, "due": _when(dispute.due_at)},
+        ),
         now,
     )
 
@@ -165,9 +184,11 @@ def decided(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("buyer", "seller"),
         f"decided:{_step(dispute)}",
-        _("The dispute team decided the dispute on order %(n)s") % {"n": n},
-        _("Decision: %(outcome)s. %(note)s")
-        % {"outcome": dispute.get_outcome_display(), "note": dispute.decision_note},
+        lazy_text(_("The dispute team decided the dispute on order %(n)s"), {"n": n}),
+        lazy_text(
+            _("Decision: %(outcome)s. %(note)s"),
+            {"outcome": choice_label(dispute, "outcome"), "note": dispute.decision_note},
+        ),
         now,
     )
 
@@ -178,8 +199,8 @@ def closed(dispute, *, now: dt.datetime) -> None:
         dispute,
         ("buyer", "seller"),
         f"closed:{dispute.state}",
-        _("The dispute on order %(n)s is closed") % {"n": n},
-        dispute.get_state_display(),
+        lazy_text(_("The dispute on order %(n)s is closed"), {"n": n}),
+        choice_label(dispute, "state"),
         now,
     )
 
@@ -191,8 +212,11 @@ def refunded(dispute, amount_minor: int, *, now: dt.datetime) -> None:
         dispute,
         ("buyer", "seller"),
         f"refund:{amount_minor}",
-        _("Refund of %(amount)s on order %(n)s") % {"amount": amount, "n": n},
-        _("%(amount)s is refunded to the buyer for the dispute on order %(n)s.") % {"amount": amount, "n": n},
+        lazy_text(_("Refund of %(amount)s on order %(n)s"), {"amount": amount, "n": n}),
+        lazy_text(
+            _("%(amount)s is refunded to the buyer for the dispute on order %(n)s."),
+            {"amount": amount, "n": n},
+        ),
         now,
     )
 
@@ -203,36 +227,36 @@ def message(dispute, msg, *, now: dt.datetime) -> None:
         dispute,
         others,
         f"message:{msg.pk}",
-        _("New message in the dispute on order %(n)s") % {"n": dispute.order.number},
+        lazy_text(_("New message in the dispute on order %(n)s"), {"n": dispute.order.number}),
         msg.text[:500],
         now,
     )
 
 
 REMINDERS = {
-    "dispute_seller_answer": gettext_lazy(
+    "dispute_seller_answer": _(
         "Answer the dispute on order %(n)s by %(due)s, or the request is granted."
     ),
-    "dispute_settle": gettext_lazy(
+    "dispute_settle": _(
         "Settle the dispute on order %(n)s by %(due)s, or it goes to the dispute team."
     ),
-    "dispute_return_ship": gettext_lazy(
+    "dispute_return_ship": _(
         "Send the goods of order %(n)s back and enter the tracking by %(due)s."
     ),
-    "dispute_return_confirm": gettext_lazy("Confirm the returned goods of order %(n)s by %(due)s."),
-    "dispute_evidence": gettext_lazy("Send the evidence asked for on order %(n)s by %(due)s."),
-    "warranty_reship": gettext_lazy(
+    "dispute_return_confirm": _("Confirm the returned goods of order %(n)s by %(due)s."),
+    "dispute_evidence": _("Send the evidence asked for on order %(n)s by %(due)s."),
+    "warranty_reship": _(
         "Send the repaired or replacement item of order %(n)s with tracking by %(due)s, or the "
         "dispute team takes the request."
     ),
-    "warranty_outcome": gettext_lazy(
+    "warranty_outcome": _(
         "Tell us by %(due)s whether the repaired or replacement item of order %(n)s is fine."
     ),
 }
 
 
 def reminder(dispute, kind: str, party: str, due: dt.datetime, *, now: dt.datetime) -> None:
-    body = str(REMINDERS[kind]) % {"n": dispute.order.number, "due": _when(due)}
+    body = lazy_text(REMINDERS[kind], {"n": dispute.order.number, "due": _when(due)})
     _send(
         dispute,
         (party,),

@@ -25,9 +25,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product, Store
 from core.errors import DomainError, NotAllowed, NotFound
+from core.i18n import lazy_text
 from core.policy import policy
 from core.uploads import IMAGES, Upload, UploadRejected, upload_check
 from messaging.models import Conversation, Message, MessageAttachment, Role
@@ -271,9 +273,12 @@ def _notify_unread(*, conversation: Conversation, recipient_role: str, sender, n
                 "user_id": recipient_id,
                 "kind": "message",
                 "event_key": f"message:{conversation.pk}:{recipient_id}:{window}",
-                "subject": _("New message from %(name)s") % {"name": name},
-                "body": _("%(name)s wrote to you. Open the conversation to read and answer.")
-                % {"name": name},
+                # NTF-1: written in the recipient's language, not the sender's.
+                "subject": lazy_text(gettext_lazy("New message from %(name)s"), {"name": name}),
+                "body": lazy_text(
+                    gettext_lazy("%(name)s wrote to you. Open the conversation to read and answer."),
+                    {"name": name},
+                ),
                 "url": conversation_url(conversation=conversation, role=recipient_role),
             }
         ],

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
+from core.i18n import lazy_text
 from core.money import Money, format_money
 from notifications.services import notify_many
 from returns.models import ReturnRequest
@@ -46,29 +47,38 @@ def code_issued(request: ReturnRequest, *, now: dt.datetime) -> None:
     notify_many([
         _note(
             request, to_seller=False, kind="return_code_issued", key="code_issued",
-            subject=_("Your return code for order %(number)s: %(code)s")
-            % {"number": order.number, "code": request.return_code},
-            body=_("Pack the items in their original packaging and take the parcel with the code %(code)s to "
-                   "%(point)s by %(due)s. %(cost)s You do not need to confirm anything afterwards: the "
-                   "return provider tells us when the parcel moves.")
-            % {"code": request.return_code, "point": request.return_point,
-               "due": _when(request.code_expires_at), "cost": cost},
+            subject=lazy_text(
+                _("Your return code for order %(number)s: %(code)s"),
+                {"number": order.number, "code": request.return_code},
+            ),
+            body=lazy_text(
+                _("Pack the items in their original packaging and take the parcel with the code %(code)s "
+                  "to %(point)s by %(due)s. %(cost)s You do not need to confirm anything afterwards: the "
+                  "return provider tells us when the parcel moves."),
+                {"code": request.return_code, "point": request.return_point,
+                 "due": _when(request.code_expires_at), "cost": cost},
+            ),
         ),
         _note(
             request, to_seller=True, kind="return_started", key="started",
-            subject=_("A Free Return was started on order %(number)s") % {"number": order.number},
-            body=_("The buyer is sending items back through %(provider)s. The payment for the order stays "
-                   "on hold until the warehouse has checked the parcel and the refund is decided.")
-            % {"provider": request.get_provider_name()},
+            subject=lazy_text(_("A Free Return was started on order %(number)s"), {"number": order.number}),
+            body=lazy_text(
+                _("The buyer is sending items back through %(provider)s. The payment for the order stays "
+                  "on hold until the warehouse has checked the parcel and the refund is decided."),
+                {"provider": request.get_provider_name()},
+            ),
         ),
     ], now=now)
 
 
 def received(request: ReturnRequest, *, now: dt.datetime) -> None:
     order = request.order
-    body = _("The return parcel of order %(number)s has arrived at the warehouse. It is checked next, "
-             "then the refund is made for the items in good condition.") % {"number": order.number}
-    subject = _("Return parcel received for order %(number)s") % {"number": order.number}
+    body = lazy_text(
+        _("The return parcel of order %(number)s has arrived at the warehouse. It is checked next, then "
+          "the refund is made for the items in good condition."),
+        {"number": order.number},
+    )
+    subject = lazy_text(_("Return parcel received for order %(number)s"), {"number": order.number})
     notify_many([
         _note(request, to_seller=False, kind="return_received", key="received", subject=subject, body=body),
         _note(request, to_seller=True, kind="return_received", key="received", subject=subject, body=body),
@@ -79,25 +89,37 @@ def inspected(request: ReturnRequest, *, good: int, sent: int, now: dt.datetime)
     order = request.order
     amount = format_money(Money(request.refund_minor or 0, request.currency))
     if request.refund_minor:
-        buyer_body = _("The warehouse found %(good)s of the %(sent)s returned items in good condition: "
-                       "%(amount)s is refunded to you.") % {"good": good, "sent": sent, "amount": amount}
+        buyer_body = lazy_text(
+            _("The warehouse found %(good)s of the %(sent)s returned items in good condition: %(amount)s "
+              "is refunded to you."),
+            {"good": good, "sent": sent, "amount": amount},
+        )
     else:
-        buyer_body = _("The warehouse found none of the %(sent)s returned items in a condition that can be "
-                       "refunded, so no refund is made.") % {"sent": sent}
+        buyer_body = lazy_text(
+            _("The warehouse found none of the %(sent)s returned items in a condition that can be "
+              "refunded, so no refund is made."),
+            {"sent": sent},
+        )
     notify_many([
         _note(
             request, to_seller=False, kind="return_refunded", key="inspected",
-            subject=_("Return of order %(number)s: refund of %(amount)s")
-            % {"number": order.number, "amount": amount},
+            subject=lazy_text(
+                _("Return of order %(number)s: refund of %(amount)s"),
+                {"number": order.number, "amount": amount},
+            ),
             body=buyer_body,
         ),
         _note(
             request, to_seller=True, kind="return_refunded", key="inspected",
-            subject=_("Return of order %(number)s checked: %(amount)s refunded")
-            % {"number": order.number, "amount": amount},
-            body=_("%(good)s of %(sent)s returned items arrived in good condition; %(amount)s was refunded "
-                   "to the buyer from the payment held for this order.")
-            % {"good": good, "sent": sent, "amount": amount},
+            subject=lazy_text(
+                _("Return of order %(number)s checked: %(amount)s refunded"),
+                {"number": order.number, "amount": amount},
+            ),
+            body=lazy_text(
+                _("%(good)s of %(sent)s returned items arrived in good condition; %(amount)s was refunded "
+                  "to the buyer from the payment held for this order."),
+                {"good": good, "sent": sent, "amount": amount},
+            ),
         ),
     ], now=now)
 
@@ -106,9 +128,12 @@ def code_expiring(request: ReturnRequest, due: dt.datetime, *, now: dt.datetime)
     notify_many([
         _note(
             request, to_seller=False, kind="return_code_reminder", key=f"remind:{due.isoformat()}",
-            subject=_("Your return code %(code)s expires soon") % {"code": request.return_code},
-            body=_("Drop the parcel off at %(point)s before %(due)s, or the code expires and the return "
-                   "is dropped.") % {"point": request.return_point, "due": _when(due)},
+            subject=lazy_text(_("Your return code %(code)s expires soon"), {"code": request.return_code}),
+            body=lazy_text(
+                _("Drop the parcel off at %(point)s before %(due)s, or the code expires and the return is "
+                  "dropped."),
+                {"point": request.return_point, "due": _when(due)},
+            ),
         )
     ], now=now)
 
@@ -118,14 +143,17 @@ def code_expired(request: ReturnRequest, *, now: dt.datetime) -> None:
     notify_many([
         _note(
             request, to_seller=False, kind="return_code_expired", key="expired",
-            subject=_("Your return code %(code)s has expired") % {"code": request.return_code},
-            body=_("The parcel was not dropped off in time, so this return is dropped and nothing is "
-                   "refunded. While the Free Return window of order %(number)s is open you can start "
-                   "a new return from the order page.") % {"number": order.number},
+            subject=lazy_text(_("Your return code %(code)s has expired"), {"code": request.return_code}),
+            body=lazy_text(
+                _("The parcel was not dropped off in time, so this return is dropped and nothing is "
+                  "refunded. While the Free Return window of order %(number)s is open you can start a new "
+                  "return from the order page."),
+                {"number": order.number},
+            ),
         ),
         _note(
             request, to_seller=True, kind="return_code_expired", key="expired",
-            subject=_("Return on order %(number)s dropped") % {"number": order.number},
+            subject=lazy_text(_("Return on order %(number)s dropped"), {"number": order.number}),
             body=_("The buyer did not drop the parcel off in time; the return is dropped."),
         ),
     ], now=now)

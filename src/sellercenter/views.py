@@ -311,8 +311,8 @@ def image_edit(request: HttpRequest, pk: int, image_pk: int, *, store: Store) ->
         try:
             services.product_image_update(image=image, alt_text=form.text("alt_text"))
         except DomainError as error:
-            messages.error(request, " ".join(m for ms in error.fields.values() for m in ms)
-                           or error.message)
+            messages.error(request, " ".join(str(m) for ms in error.fields.values() for m in ms)
+                           or str(error.message))
         else:
             messages.success(request, _("Picture description saved."))
     return redirect(_product_url(product, "images"))

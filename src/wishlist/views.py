@@ -110,7 +110,7 @@ def _chosen_variant(raw: str) -> Variant | None:
     raw = raw.strip()
     if not raw:
         return None
-    message = "Choose one of the listed options."
+    message = _("Choose one of the listed options.")
     if not raw.isdigit() or len(raw) > 18:
         raise DomainError(message, code="invalid_variant", fields={"variant_id": [message]})
     variant = Variant.objects.filter(pk=int(raw)).first()

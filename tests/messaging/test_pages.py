@@ -326,7 +326,8 @@ def test_msg1_a_null_character_is_a_field_error_never_a_500(client, chat):
     assert response.status_code == 422 and "text" in response.json()["fields"]
     response = client.post(reverse("messaging:send", args=[pk]), {"text": "hi", "order_number": "a\x00b"})
     assert response.status_code == 422 and "There is no such order" in html(response)
-    assert client.get(reverse("messaging:conversation", args=[pk]), {"order": "a\x00b"}).status_code == 200
+    # in the query string or the address, core.middleware.NullCharacterMiddleware answers 400
+    assert client.get(reverse("messaging:conversation", args=[pk]), {"order": "a\x00b"}).status_code == 400
     assert not Message.objects.exists()
     client.force_login(chat.seller)
-    assert client.get(reverse("seller_messages:to_buyer", args=["a\x00b"])).status_code == 404
+    assert client.get(reverse("seller_messages:to_buyer", args=["a\x00b"])).status_code == 400
