@@ -242,6 +242,8 @@ def profile_main(orders: int) -> None:
     print(f"{orders} orders in {elapsed:.2f} s under cProfile ({1000 * elapsed / orders:.1f} ms each)")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    if os.environ.get("BENCH_PROFILE_OUT"):  # the raw profile, for `python -m pstats FILE`
+        profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
 
 
 def run_clients(env: dict[str, str], clients: int, duration: float, coupons: bool = True) -> float:

@@ -23,12 +23,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.codes import code_check, code_issue
 from accounts.geo import ip_country
 from accounts.models import Address, SignInEvent, SignInHold, User, VerificationCode
 from accounts.sms import phone_digits, phone_mask
 from core.errors import DomainError
+from core.i18n import lazy_text
 from core.policy import policy
 
 SESSION_KEY = "acc5_hold"
@@ -84,16 +86,17 @@ def _tell_held(user: User, hold: SignInHold, country: str, now: dt.datetime) -> 
     from core.countries import country_name
     from notifications.services import notify
 
-    where = country_name(country) if country else _("an unknown place")
+    # NTF-1: in the language the owner chose, not the one of the (perhaps foreign) sign-in.
+    where = country_name(country) if country else gettext_lazy("an unknown place")
     notify(
         user=user, kind="security", event_key=f"sign-in-held:{hold.pk}",
-        subject=_("We paused a sign-in to your account"),
-        body=_(
+        subject=gettext_lazy("We paused a sign-in to your account"),
+        body=lazy_text(gettext_lazy(
             "Someone signed in to your account from %(where)s in a way that looks unusual to us, so we "
             "paused payments, refunds, saved cards and email changes for that sign-in. If it was you, "
             "open the regain access page and confirm your phone number with the code we text you. If it "
             "was not you, change your password now."
-        ) % {"where": where},
+        ), {"where": where}),
         url="/account/regain-access/", now=now,
     )
 

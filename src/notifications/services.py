@@ -8,7 +8,9 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
 
+from deadlines.batch import _enqueue_all as enqueue_all
 from deadlines.batch import at_batch_end, enqueue, in_firing
+from deadlines.batch import current as current_batch
 from deadlines.rows import rows_insert_unless_exist
 from notifications.models import Notice
 
@@ -81,6 +83,9 @@ def _insert_notices(groups: list[list[Notice]]) -> list[Notice]:
     notices = [notice for group in groups for notice in group]
     in_recipients_languages(notices)
     created = rows_insert_unless_exist(notices, unique=["user", "event_key"])
+    if current_batch() is None and len(created) > 1:  # their email tasks in one INSERT too
+        enqueue_all([(notice_email, (notice.pk,)) for notice in created])
+        return created
     for notice in created:
         enqueue(notice_email, notice.pk)
     return created

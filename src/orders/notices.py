@@ -61,24 +61,28 @@ def _text(template: str, **values) -> str:
 
 def order_paid(order: Order, *, now: dt.datetime) -> None:
     when = _when(order.ship_by)
-    _to_buyer(
-        order,
-        "order_paid",
-        "paid",
-        _text(gettext_lazy("Payment received for order {number}"), number=order.number),
-        _text(gettext_lazy("We hold your payment of {total} until buyer protection ends. "
-                           "{store} ships by {when}."), total=order.total, store=order.store.name, when=when),
-        now,
-    )
-    _to_seller(
-        order,
-        "order_paid",
-        "paid",
-        _text(gettext_lazy("New order {number}: ship by {when}"), number=order.number, when=when),
-        _text(gettext_lazy("Order {number} is paid. Ship it with a tracking number by {when}, "
-                           "or it closes by itself and the buyer is refunded."),
-              number=order.number, when=when),
-        now,
+    notify_many(  # buyer and seller in one statement
+        [
+            _for_buyer(
+                order,
+                "order_paid",
+                "paid",
+                _text(gettext_lazy("Payment received for order {number}"), number=order.number),
+                _text(gettext_lazy("We hold your payment of {total} until buyer protection ends. "
+                                   "{store} ships by {when}."),
+                      total=order.total, store=order.store.name, when=when),
+            ),
+            _for_seller(
+                order,
+                "order_paid",
+                "paid",
+                _text(gettext_lazy("New order {number}: ship by {when}"), number=order.number, when=when),
+                _text(gettext_lazy("Order {number} is paid. Ship it with a tracking number by {when}, "
+                                   "or it closes by itself and the buyer is refunded."),
+                      number=order.number, when=when),
+            ),
+        ],
+        now=now,
     )
 
 

@@ -23,7 +23,7 @@ from core.money import Money, convert
 from core.policy import policy
 from deadlines.batch import at_batch_end, atomic
 from deadlines.batch import current as current_batch
-from deadlines.rows import ids_in
+from deadlines.rows import ids_in, rows_insert
 from deadlines.services import deadline_disarm
 from orders import notices
 from orders.models import (
@@ -255,7 +255,8 @@ def _place(
             total_minor=items + shipping_minor,
         )
         orders.append(order)
-        OrderLine.objects.bulk_create(
+        # Kept on the order (variants and products loaded) for the discounts just below.
+        order.placed_lines = [
             OrderLine(
                 order=order,
                 variant=variant,
@@ -266,7 +267,8 @@ def _place(
                 processing_days=variant.product.processing_days,
             )
             for line, variant, unit in priced
-        )
+        ]
+        rows_insert(order.placed_lines)  # lean multi-row INSERT (pks set), not bulk_create
         for line, variant, _ in priced:
             taken[variant.pk] += line.quantity
         events.append(OrderEvent(
@@ -279,7 +281,7 @@ def _place(
             reason="Order placed",
         ))
         order_arm_deadline(order, DeadlineKind.PAYMENT_WINDOW, now, fresh=True)  # a new order
-    OrderEvent.objects.bulk_create(events)
+    rows_insert(events)  # one INSERT (COPY would cost two round trips for a row or two)
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     # The stock (the variants were locked first, in id order), then the products' total stock.
     _stock_take(taken, sorted({variants[pk].product_id for pk in taken}), now)
@@ -560,7 +562,7 @@ def _payment_apply(
         if status == ChargeStatus.PROCESSING and payment.state == Payment.State.PROCESSING:
             return payment
         orders = list(  # locked here, in id order, after the payment (the order every payer uses)
-            Order.objects.select_for_update().filter(
+            Order.objects.select_for_update(of=("self",)).select_related("store").filter(
                 checkout_id=payment.checkout_id,
                 currency=payment.currency,
                 state__in=[State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.calendar import add_business_days
@@ -133,9 +134,10 @@ def order_transition(
     locked_here: bool = False,
 ) -> Order:
     """`locked_here`: `order` is an instance the caller read with SELECT … FOR UPDATE in this
-    transaction (no second read; in a deadline batch the batch's instance is used anyway)."""
-    with atomic():
-        reuse = locked_here and isinstance(order, Order) and current_batch() is None
+    transaction (no second read; in a deadline batch the batch's instance is used anyway).
+    Then no savepoint either: that caller's transaction rolls back as a whole on any error."""
+    reuse = locked_here and isinstance(order, Order) and current_batch() is None
+    with transaction.atomic(savepoint=False) if reuse else atomic():
         locked = order if reuse else order_locked(order)
         old = locked.state
         if not allowed(old, to, actor):

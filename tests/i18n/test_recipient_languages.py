@@ -8,18 +8,20 @@ recipient who chose nothing keeps English. Everything goes through the real serv
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
 from appeals.services import appeal_documents_submit, appeal_reject
 from core.models import LanguagePreference
+from core.policy import policy
 from disputes import services as disputes
 from notifications.models import Notice
 from returns import services as returns
 from tests.appeals.conftest import FLAGGED, flag, png
 from tests.disputes.factories import T0 as DISPUTE_T0
 from tests.disputes.factories import received_order
-from tests.factories import AddressFactory, UserFactory
+from tests.factories import PASSWORD, AddressFactory, UserFactory
 from tests.messaging.factories import Chat
 from tests.returns.factories import RECEIVED_AT, ReturnShop
 
@@ -96,3 +98,22 @@ def test_ntf1_unread_message_notice_follows_the_sellers_language_not_the_buyers(
     to_buyer = Notice.objects.get(user=chat.buyer, kind="message")
     assert to_seller.subject == french("New message from %(name)s", {"name": chat.buyer.display_name})
     assert to_buyer.subject == f"New message from {chat.store.name}"
+
+
+def test_ntf1_sign_in_hold_notice_follows_the_owners_language_not_the_sign_ins(client):
+    """ACC-5: the held sign-in may come from a browser in another language; the owner chose French."""
+    user = UserFactory()
+    chooses_french(user)
+    login = reverse("account_login")
+    for _ in range(policy.failed_logins_per_account):
+        client.post(login, {"login": user.email, "password": "not the password"}, HTTP_ACCEPT_LANGUAGE="en")
+    client.post(login, {"login": user.email, "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en")
+    notice = Notice.objects.get(user=user, kind="security")
+    assert notice.subject == french("We paused a sign-in to your account")
+    body = french(
+        "Someone signed in to your account from %(where)s in a way that looks unusual to us, so we "
+        "paused payments, refunds, saved cards and email changes for that sign-in. If it was you, "
+        "open the regain access page and confirm your phone number with the code we text you. If it "
+        "was not you, change your password now."
+    )
+    assert notice.body.startswith(body.split("%(where)s")[0])
