@@ -24,18 +24,8 @@ from orders import rules
 from orders.carriers import tracking_links
 from orders.models import Checkout, Order, TrackingEvent
 from orders.rules import Decision
-from orders.selectors import refund_arrival
+from orders.selectors import COUNTDOWN_KINDS, refund_arrival
 from orders.states import Actor, CloseReason, DeadlineKind, State
-
-# --- what each countdown is, by whose action it is stopped -----------------------------
-
-# kind → (the rule that sets it, the party who must act before it passes)
-DEADLINE_INFO: dict[str, tuple[str, str]] = {
-    DeadlineKind.PAYMENT_WINDOW: ("ORD-3", "buyer"),
-    DeadlineKind.SHIP_BY: ("ORD-4", "seller"),
-    DeadlineKind.CANCELLATION_ANSWER: ("ORD-5", "seller"),
-    DeadlineKind.PROTECTION_END: ("BP-1", "buyer"),  # BP-2 sets the instant
-}
 
 # --- input --------------------------------------------------------------------------------
 
@@ -351,7 +341,7 @@ def _store(store) -> dict:
 
 
 def deadline_out(deadline: Deadline) -> dict:
-    rule, party = DEADLINE_INFO[deadline.kind]
+    _, rule, party = COUNTDOWN_KINDS[deadline.kind]
     return {
         "kind": deadline.kind,
         "label": str(DeadlineKind(deadline.kind).label),
@@ -368,7 +358,7 @@ def pending_deadlines(order_ids: Iterable[int]) -> dict[int, list[dict]]:
         subject_type="order",
         subject_id__in=list(out),
         status="pending",
-        kind__in=list(DEADLINE_INFO),
+        kind__in=list(DeadlineKind),
     ).order_by("due_at", "pk")
     for row in rows:
         out[row.subject_id].append(deadline_out(row))

@@ -175,10 +175,23 @@ def pending_cancellation(order: Order) -> CancellationRequest | None:
     return order.cancellation_requests.filter(status=RequestStatus.PENDING).first()
 
 
-def _countdown(kind: str, label: str, due: dt.datetime, rule: str, party: str, now: dt.datetime) -> Countdown:
-    return Countdown(
-        kind=kind, label=label, due_at=due, rule=rule, party=party, left=remaining_text(due, now), now=now
-    )
+# kind → (what the page calls it, the rule that sets it, the party who must act before it passes).
+# One table for the pages (here) and the API (orders.schemas.deadline_out).
+COUNTDOWN_KINDS: dict[str, tuple[object, str, str]] = {
+    DeadlineKind.PAYMENT_WINDOW: (gettext_lazy("Pay by"), "ORD-3", "buyer"),
+    DeadlineKind.SHIP_BY: (gettext_lazy("Seller ships by"), "ORD-4", "seller"),
+    DeadlineKind.CANCELLATION_ANSWER: (
+        gettext_lazy("Seller answers your cancellation request by"), "ORD-5", "seller"
+    ),
+    DeadlineKind.PROTECTION_END: (gettext_lazy("Buyer protection ends"), "BP-1", "buyer"),  # BP-2 sets it
+    "promised_delivery": (gettext_lazy("Promised delivery time (PST)"), "ORD-6", ""),  # nobody acts
+}
+
+
+def _countdown(kind: str, due: dt.datetime, now: dt.datetime) -> Countdown:
+    label, rule, party = COUNTDOWN_KINDS[kind]
+    left = remaining_text(due, now)
+    return Countdown(kind=kind, label=str(label), due_at=due, rule=rule, party=party, left=left, now=now)
 
 
 def order_countdown(*, order: Order, now: dt.datetime) -> Countdown | None:
@@ -188,29 +201,15 @@ def order_countdown(*, order: Order, now: dt.datetime) -> Countdown | None:
     request is pending, else ship by; shipped → protection end; otherwise none.
     """
     if order.state == State.AWAITING_PAYMENT:
-        return _countdown(DeadlineKind.PAYMENT_WINDOW, "Pay by", pay_by(order), "ORD-3", "buyer", now)
+        return _countdown(DeadlineKind.PAYMENT_WINDOW, pay_by(order), now)
     if order.state == State.AWAITING_SHIPMENT:
         request = pending_cancellation(order)
         if request is not None:
-            return _countdown(
-                DeadlineKind.CANCELLATION_ANSWER,
-                "Seller answers your cancellation request by",
-                request.answer_due_at,
-                "ORD-5",
-                "seller",
-                now,
-            )
+            return _countdown(DeadlineKind.CANCELLATION_ANSWER, request.answer_due_at, now)
         if order.ship_by:
-            return _countdown(DeadlineKind.SHIP_BY, "Seller ships by", order.ship_by, "ORD-4", "seller", now)
+            return _countdown(DeadlineKind.SHIP_BY, order.ship_by, now)
     if order.state == State.SHIPPED and order.protection_ends_at:
-        return _countdown(
-            DeadlineKind.PROTECTION_END,
-            "Buyer protection ends",
-            order.protection_ends_at,
-            "BP-1",
-            "buyer",
-            now,
-        )
+        return _countdown(DeadlineKind.PROTECTION_END, order.protection_ends_at, now)
     return None
 
 
@@ -222,18 +221,9 @@ def order_countdowns(*, order: Order, now: dt.datetime) -> list[Countdown]:
         out.append(main)
     waiting_answer = main is not None and main.kind == DeadlineKind.CANCELLATION_ANSWER
     if waiting_answer and order.ship_by:  # the ship-by deadline still runs while the seller decides
-        out.append(_countdown(DeadlineKind.SHIP_BY, "Seller ships by", order.ship_by, "ORD-4", "seller", now))
+        out.append(_countdown(DeadlineKind.SHIP_BY, order.ship_by, now))
     if order.state == State.SHIPPED and order.promised_delivery_at:
-        out.append(
-            _countdown(
-                "promised_delivery",
-                "Promised delivery time (PST)",
-                order.promised_delivery_at,
-                "ORD-6",
-                "",
-                now,
-            )
-        )
+        out.append(_countdown("promised_delivery", order.promised_delivery_at, now))
     return out
 
 
