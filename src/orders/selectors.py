@@ -247,17 +247,17 @@ def order_buyer_actions(*, order: Order, now: dt.datetime) -> list[Action]:
 # --- timeline (ORD-2) ---------------------------------------------------------------------------------
 
 EVENT_TEXT = {
-    "placed": "Order placed",
-    "paid": "Payment received",
-    "security_review": "Closed by the security review",
-    "shipped": "Marked as shipped",
-    "cancellation_requested": "Cancellation requested",
-    "cancellation_refused": "Cancellation request refused",
-    "receipt_confirmed": "Receipt confirmed",
-    "extension_requested": "Protection extension requested",
-    "extension_accepted": "Protection extension accepted",
-    "extension_refused": "Protection extension refused",
-    "protection_ended": "Buyer protection ended; order completed",
+    "placed": gettext_lazy("Order placed"),
+    "paid": gettext_lazy("Payment received"),
+    "security_review": gettext_lazy("Closed by the security review"),
+    "shipped": gettext_lazy("Marked as shipped"),
+    "cancellation_requested": gettext_lazy("Cancellation requested"),
+    "cancellation_refused": gettext_lazy("Cancellation request refused"),
+    "receipt_confirmed": gettext_lazy("Receipt confirmed"),
+    "extension_requested": gettext_lazy("Protection extension requested"),
+    "extension_accepted": gettext_lazy("Protection extension accepted"),
+    "extension_refused": gettext_lazy("Protection extension refused"),
+    "protection_ended": gettext_lazy("Buyer protection ended; order completed"),
 }
 
 
@@ -281,19 +281,19 @@ def _state_label(value: str) -> str:
 
 def _who(event: OrderEvent, order: Order, viewer) -> str:
     if event.actor == Actor.BUYER:
-        return "You" if viewer is not None and event.actor_user_id == viewer.pk else "The buyer"
+        return _("You") if viewer is not None and event.actor_user_id == viewer.pk else _("The buyer")
     if event.actor == Actor.SELLER:
-        return f"The seller ({order.store.name})"
+        return _("The seller (%(store)s)") % {"store": order.store.name}
     if event.actor == Actor.STAFF:
-        return "Hmong Artisans staff"
-    return "Automatic (Hmong Artisans)"
+        return _("Hmong Artisans staff")
+    return _("Automatic (Hmong Artisans)")
 
 
 def event_text(kind: str) -> str:
     if kind in EVENT_TEXT:
-        return EVENT_TEXT[kind]
+        return str(EVENT_TEXT[kind])
     if kind in CloseReason.values:
-        return f"Closed: {CloseReason(kind).label}"
+        return _("Closed: %(reason)s") % {"reason": CloseReason(kind).label}
     return kind.replace("_", " ").capitalize()
 
 
