@@ -64,6 +64,8 @@ GUARDED_VIEWS: set[str] = {
     # sellers paying back: agreeing to a dispute, accepting a cancellation
     "seller_disputes:agree",
     "api-v1:dispute_agree",
+    "seller_disputes:confirm_return",  # confirming the returned goods releases the refund (DSP-3)
+    "api-v1:return_receipt",
     "seller_orders:cancellation",
     "api-v1:seller_cancellation_answer",
     # staff moving money: refunds, dispute, return and appeal decisions

@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+import warnings
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -178,14 +179,27 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+# A picture is decoded only when it has at most this many pixels: a small, highly compressed
+# file could otherwise expand to gigabytes in a web worker (a decompression bomb).
+MAX_PIXELS = 40_000_000
+
+
 def _image_problem(data: bytes, kind: str) -> str | None:
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            found = (image.format or "").lower()
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()  # decodes the pixels: a truncated or forged body fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                found = (image.format or "").lower()
+                width, height = image.size
+                image.verify()
+            if width * height > MAX_PIXELS:
+                return "undecodable"
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # decodes the pixels: a truncated or forged body fails here
+    except (
+        UnidentifiedImageError, OSError, SyntaxError, ValueError,
+        Image.DecompressionBombError, Image.DecompressionBombWarning,
+    ):
         return "undecodable"
     if found != kind:
         return "mismatch"

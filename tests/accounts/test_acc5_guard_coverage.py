@@ -99,6 +99,8 @@ ROWS: dict[str, tuple[str, dict]] = {
     "api-v1:appeal_documents": ("/api/v1/appeals/1/documents", {}),
     "seller_disputes:agree": ("/seller/disputes/1/agree/", {}),
     "api-v1:dispute_agree": ("/api/v1/disputes/1/agree", {"note": ""}),
+    "seller_disputes:confirm_return": ("/seller/disputes/1/confirm-return/", {}),
+    "api-v1:return_receipt": ("/api/v1/disputes/1/return-receipt", {}),
     "seller_orders:cancellation": ("/seller/orders/{paid}/cancellation/", {"accept": "yes"}),
     "api-v1:seller_cancellation_answer": ("/api/v1/seller/orders/{paid}/cancellation-request/answer",
                                           {"accept": True}),

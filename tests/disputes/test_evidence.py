@@ -230,3 +230,19 @@ def test_dsp1_a_pdf_with_xmp_metadata_is_accepted():
         b"trailer", b"3 0 obj <</Type /Metadata>> stream\n" + xmp + b"\nendstream\ntrailer"
     )
     assert upload_check(Upload(data, "scan.pdf"), limit=LIMIT).kind == "pdf"
+
+
+def test_dsp1_a_decompression_bomb_is_refused_without_decoding_it():
+    """RULE DSP-1: a tiny PNG that claims 10,000 × 10,000 pixels is refused before its pixels are
+    decoded (core.uploads.MAX_PIXELS), not expanded to hundreds of megabytes in the web worker."""
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from core.uploads import MAX_PIXELS, _image_problem
+
+    buffer = _io.BytesIO()
+    _Image.new("1", (10_000, 10_000)).save(buffer, format="PNG")  # ~100 MP, a few kB compressed
+    data = buffer.getvalue()
+    assert len(data) < 200_000 and MAX_PIXELS < 10_000 * 10_000
+    assert _image_problem(data, "png") == "undecodable"
