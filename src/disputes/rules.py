@@ -92,7 +92,27 @@ def _protection(order: Order, now: dt.datetime) -> Decision:
             _("This order already has an open dispute. Add messages or evidence to it instead."),
             "DSP-6",
         )
+    if _return_open(order):
+        return _no(
+            "return_open",
+            _(
+                "A Free Return is under way on this order. Its refund follows the warehouse check; "
+                "if something is still wrong after that, you can open a dispute then."
+            ),
+            "DSP-6",
+        )
     return OK
+
+
+def _return_open(order: Order) -> bool:
+    """A Free Return in progress (RET): the same goods must not be claimed twice at once."""
+    from django.apps import apps
+
+    if not apps.is_installed("returns"):
+        return False
+    from returns.selectors import order_has_open_return
+
+    return order_has_open_return(order)
 
 
 def check_open_dispute(order: Order, now: dt.datetime, reason: str) -> Decision:

@@ -8,6 +8,7 @@ order and releases the escrow through the one shared path
 
 import pytest
 
+from core.errors import DomainError
 from deadlines.models import Deadline
 from deadlines.worker import deadlines_fire_due
 from disputes import services
@@ -109,23 +110,26 @@ def test_ret4_bp2_open_free_return_holds_protection_end_then_inspection_complete
     assert order.events.filter(kind="protection_ended").count() == 1
 
 
-def test_ret4_dsp6_return_and_dispute_both_open_complete_only_when_the_last_closes(db):
-    # RULE RET-4 / DSP-6: two blockers: closing one of them is not enough
+def test_ret4_dsp6_return_then_dispute_complete_only_when_the_last_case_closes(db):
+    # RULE RET-4 / DSP-6: while the Free Return is open a dispute is refused (one refund path at a
+    # time); once the warehouse has inspected it, a dispute may follow and holds the order on its own
     shop = ReturnShop()
     order, line, request = _return_on(shop)
     end = fresh(order).protection_ends_at
-    plain = shop.order((shop.plain, 1))
-    assert plain  # another order of the shop; the dispute goes on the returned order
+    with pytest.raises(DomainError):
+        services.dispute_open(
+            order=order, buyer=order.buyer, reason="damaged", solution="refund_only",
+            amount_minor=100, description="Dented.", now=end - 2 * DAY,
+        )
+    return_services.return_inspect(
+        request=request, units_good={request.lines.get().pk: 0}, actor=ReturnActor.WAREHOUSE,
+        staff=None, now=end - 2 * DAY,
+    )
     dispute = services.dispute_open(
         order=order, buyer=order.buyer, reason="damaged", solution="refund_only",
         amount_minor=100, description="Dented.", now=end - DAY,
     )
     deadlines_fire_due(now=end + SECOND)
-    assert fresh(order).state == State.SHIPPED
-    return_services.return_inspect(
-        request=request, units_good={request.lines.get().pk: 1}, actor=ReturnActor.WAREHOUSE,
-        staff=None, now=end + DAY,
-    )
-    assert fresh(order).state == State.SHIPPED and not released(order)  # the dispute still holds it
+    assert fresh(order).state == State.SHIPPED and not released(order)  # the dispute holds it
     services.dispute_withdraw(dispute=dispute, buyer=order.buyer, now=end + 2 * DAY)
     assert fresh(order).state == State.COMPLETED and released(order)

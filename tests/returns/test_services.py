@@ -537,3 +537,20 @@ def test_ret1_no_return_while_a_dispute_is_open(shop):
     )
     decision = rules.check_request_return(order, AFTER + SECOND)
     assert not decision and decision.code == "dispute_open"
+
+
+def test_dsp6_no_dispute_while_a_free_return_is_open(shop):
+    """RULE DSP-6 / RET-4: the mirror of the test above — while a Free Return is under way the same
+    goods cannot also be claimed in a dispute (one refund path at a time); the page says why."""
+    from disputes.rules import check_open_dispute
+    from disputes.services import dispute_open
+
+    order = shop.order()
+    start(shop, order)
+    decision = check_open_dispute(order, AFTER + SECOND, "quality")
+    assert not decision and decision.code == "return_open" and decision.rule == "DSP-6"
+    with pytest.raises(DomainError):
+        dispute_open(
+            order=order, buyer=shop.buyer, reason="quality", solution="refund_only", amount_minor=1000,
+            description="The stitching came apart.", now=AFTER + SECOND,
+        )
