@@ -145,6 +145,10 @@ MOVES: dict[tuple[DisputeState, DisputeState], frozenset[DisputeActor]] = {
     (S.AWAITING_RETURN, S.RETURN_SHIPPED): frozenset({A.BUYER}),
     (S.AWAITING_RETURN, S.CLOSED_NO_REFUND): frozenset({A.SYSTEM}),
     (S.RETURN_SHIPPED, S.REFUNDED): frozenset({A.SELLER, A.SYSTEM}),
+    # nothing left to refund when the dispute settles (an earlier refund took it all): it closes
+    # without a refund instead of staying open and holding the escrow for ever
+    (S.AWAITING_SELLER, S.CLOSED_NO_REFUND): frozenset({A.SELLER, A.SYSTEM}),
+    (S.RETURN_SHIPPED, S.CLOSED_NO_REFUND): frozenset({A.SELLER, A.SYSTEM}),
     (S.RETURN_SHIPPED, S.TEAM_REVIEW): frozenset({A.SELLER, A.SYSTEM}),
     # WAR-1 repair / replacement: the item went in (awaiting_return → return_shipped as above)
     (S.RETURN_SHIPPED, S.REPAIRING): frozenset({A.SELLER}),

@@ -388,3 +388,24 @@ def test_ops1_staff_messages_are_audited_and_the_opened_event_has_no_prior_state
     from core.models import AuditLog
 
     assert AuditLog.objects.filter(action="dispute.message", actor=staff).exists()
+
+
+@pytest.mark.parametrize("how", ["seller_agrees", "seller_silent"])
+def test_dsp2_nothing_left_to_refund_closes_without_refund_instead_of_sticking(how):
+    """RULE DSP-2 / RFD-1: staff refunded the whole order while the dispute waited for the seller;
+    agreeing (or the 5-day silence) then finds nothing left to refund: the dispute closes without a
+    refund — it does not stay open for ever holding the escrow — and nothing is refunded twice."""
+    from payments.services import refund_order_amount
+
+    order = received_order()
+    now = T0 + 9 * DAY
+    dispute = open_received(order, now=now, amount=1000)
+    refund_order_amount(order=order, amount_minor=order.total_minor, reason="Staff goodwill refund",
+                        event_key="test-staff-full", now=now + SECOND)
+    if how == "seller_agrees":
+        services.dispute_seller_agree(dispute=dispute, seller=order.store.owner, now=now + DAY)
+    else:
+        deadlines_fire_due(now=now + 5 * DAY)
+    closed = fresh(dispute)
+    assert closed.state == S.CLOSED_NO_REFUND and not closed.is_open
+    assert refunded_total(order) == order.total_minor
