@@ -89,16 +89,52 @@ class NullCharacterMiddleware:
                 return key.replace("\x00", "")
         return None
 
+    @staticmethod
+    def _json_field(request) -> str | None:
+        """The dotted path of the first JSON string (key or value) holding a NUL, if any."""
+        if not request.path.startswith("/api/") or request.content_type != "application/json":
+            return None
+        if b"\\u0000" not in request.body:
+            return None
+        import json
+
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            return None  # the API's own parsing answers a malformed body
+
+        def walk(value, path):
+            if isinstance(value, str):
+                return path if "\x00" in value else None
+            if isinstance(value, dict):
+                items = value.items()
+            else:
+                items = enumerate(value) if isinstance(value, list) else ()
+            for key, item in items:
+                here = ".".join(p for p in (path, str(key).replace("\x00", "")) if p)
+                if isinstance(key, str) and "\x00" in key:
+                    return here
+                found = walk(item, here)
+                if found is not None:
+                    return found
+            return None
+
+        return walk(data, "")
+
     def __call__(self, request):
-        field = self._offending_field(request)
-        if field is None:
-            return self.get_response(request)
         from django.http import HttpResponseBadRequest, JsonResponse
         from django.utils.translation import gettext
 
         from core.api_errors import error_body
 
-        message = gettext(self.message)
-        if request.path.startswith("/api/"):
-            return JsonResponse(error_body("null_character", message, {field: [message]}), status=400)
-        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        field = self._offending_field(request)
+        if field is not None:
+            message = gettext(self.message)
+            if request.path.startswith("/api/"):
+                return JsonResponse(error_body("null_character", message, {field: [message]}), status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        field = self._json_field(request)
+        if field is not None:  # a field error of the body, like the schemas' own (422)
+            message = gettext(self.message)
+            return JsonResponse(error_body("invalid", message, {field or "__all__": [message]}), status=422)
+        return self.get_response(request)

@@ -25,3 +25,20 @@ def test_the_api_names_the_field_in_its_error_shape(client):
 
 def test_ordinary_requests_pass(client):
     assert client.get("/search/?q=bag").status_code == 200
+
+
+def test_a_null_character_in_a_json_body_is_a_422_on_its_field(client):
+    """Bad input: a NUL inside a JSON string (PostgreSQL cannot store it) is a field error of the
+    body — 422 with the field's path — before any view runs, in every area of the API."""
+    import json
+
+    client.force_login(UserFactory())
+    body = json.dumps({"description": "Broken\x00", "lines": [{"note": "ok"}]})
+    assert "\\u0000" in body
+    response = client.post("/api/v1/orders/HA-1/dispute", data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["description"]
+    assert "null character" in response.json()["message"]
+    nested = json.dumps({"lines": [{"note": "a\x00"}]})
+    response = client.post("/api/v1/orders/HA-1/dispute", data=nested, content_type="application/json")
+    assert response.status_code == 422 and list(response.json()["fields"]) == ["lines.0.note"]
