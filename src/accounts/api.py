@@ -172,7 +172,7 @@ def me_update(request: HttpRequest, payload: MePatch):
     user: User = request.user
     changes = payload.dict(exclude_unset=True)
     if changes.get("newsletter_opt_in", False) is None:
-        raise services.invalid({"newsletter_opt_in": ["Choose yes or no (true or false)."]})
+        raise services.invalid({"newsletter_opt_in": [_("Choose yes or no (true or false).")]})
     return Status(200, services.user_update_profile(user=user, changes=changes))
 
 

@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Address, ApiToken, User
 from core.countries import is_country
@@ -30,8 +31,9 @@ EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 PASSWORD_MAX_LENGTH = 1024  # long enough for any passphrase, short enough to hash cheaply
 
 
-def invalid(fields: dict[str, list[str]], message: str = "Some fields are invalid.") -> DomainError:
-    return DomainError(message, code="validation_error", fields=fields, status=422)
+def invalid(fields: dict[str, list[str]], message: str | None = None) -> DomainError:
+    return DomainError(message or _("Some fields are invalid."), code="validation_error", fields=fields,
+                       status=422)
 
 
 def _text(
@@ -42,16 +44,18 @@ def _text(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors.setdefault(field, []).append(f"{label} must be text.")
+        errors.setdefault(field, []).append(_("%(label)s must be text.") % {"label": label})
         return ""
     value = value.strip()
     if _CONTROL_CHARS.search(value):
-        errors.setdefault(field, []).append(f"{label} contains characters that are not allowed.")
+        errors.setdefault(field, []).append(
+            _("%(label)s contains characters that are not allowed.") % {"label": label})
     elif required and not value:
-        errors.setdefault(field, []).append(f"{label} is required.")
+        errors.setdefault(field, []).append(_("%(label)s is required.") % {"label": label})
     elif len(value) > max_length:
         errors.setdefault(field, []).append(
-            f"{label} is too long: at most {max_length} characters (it has {len(value)})."
+            _("%(label)s is too long: at most %(max)s characters (it has %(count)s).")
+            % {"label": label, "max": max_length, "count": len(value)}
         )
     return value
 
@@ -69,7 +73,7 @@ def email_clean(value: Any, *, field: str = "email") -> str:
         try:
             validate_email(email)
         except ValidationError:
-            errors[field] = ["Enter a valid email address, like name@example.com."]
+            errors[field] = [_("Enter a valid email address, like name@example.com.")]
     if errors:
         raise invalid(errors)
     return email.lower()
@@ -85,7 +89,7 @@ def user_register(*, email: Any, password: Any, newsletter_opt_in: bool = False)
     email = email_clean(email)
     _password_check(password, email)
     if _email_taken(email):
-        raise invalid({"email": ["An account with this email address already exists."]})
+        raise invalid({"email": [_("An account with this email address already exists.")]})
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -93,16 +97,17 @@ def user_register(*, email: Any, password: Any, newsletter_opt_in: bool = False)
             )
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     except IntegrityError:  # the same address registered at the same moment
-        raise invalid({"email": ["An account with this email address already exists."]}) from None
+        raise invalid({"email": [_("An account with this email address already exists.")]}) from None
     return user
 
 
 def _password_check(password: Any, email: str) -> None:
     """The sign-up password checks; they depend only on what was typed, never on who holds the email."""
     if not isinstance(password, str) or password == "":
-        raise invalid({"password": ["Choose a password."]})
+        raise invalid({"password": [_("Choose a password.")]})
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise invalid({"password": [f"The password is too long: at most {PASSWORD_MAX_LENGTH} characters."]})
+        raise invalid({"password": [_("The password is too long: at most %(max)s characters.")
+                                    % {"max": PASSWORD_MAX_LENGTH}]})
     # The password is used exactly as typed: never stripped (ACC-1).
     try:
         password_validation.validate_password(password, user=User(email=email))
@@ -155,17 +160,17 @@ def user_update_profile(*, user: User, changes: Mapping[str, Any]) -> User:
     allowed = {"first_name", "last_name", "newsletter_opt_in"}
     unknown = set(changes) - allowed
     if unknown:
-        raise invalid({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+        raise invalid({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
-    for name, label in (("first_name", "First name"), ("last_name", "Last name")):
+    for name, label in (("first_name", _("First name")), ("last_name", _("Last name"))):
         if name in changes:
             cleaned[name] = _text(changes[name], field=name, max_length=NAME_MAX_LENGTH,
                                   required=False, errors=errors, label=label)
     if "newsletter_opt_in" in changes:
         value = changes["newsletter_opt_in"]
         if not isinstance(value, bool):
-            errors["newsletter_opt_in"] = ["Choose yes or no (true or false)."]
+            errors["newsletter_opt_in"] = [_("Choose yes or no (true or false).")]
         cleaned["newsletter_opt_in"] = value
     if errors:
         raise invalid(errors)
@@ -201,13 +206,13 @@ def api_token_issue(
 
     errors: dict[str, list[str]] = {}
     if not isinstance(email, str) or not email.strip():
-        errors["email"] = ["Enter your email address."]
+        errors["email"] = [_("Enter your email address.")]
     elif len(email) > EMAIL_MAX_LENGTH or _CONTROL_CHARS.search(email):
-        errors["email"] = ["Enter a valid email address, like name@example.com."]
+        errors["email"] = [_("Enter a valid email address, like name@example.com.")]
     if not isinstance(password, str) or password == "":
-        errors["password"] = ["Enter your password."]
+        errors["password"] = [_("Enter your password.")]
     elif len(password) > PASSWORD_MAX_LENGTH:
-        errors["password"] = ["The email address or password is not correct."]
+        errors["password"] = [_("The email address or password is not correct.")]
     if errors:
         raise invalid(errors)
     email = email_normalize(email)
@@ -252,15 +257,15 @@ ADDRESS_FIELDS = (
     "first_name", "last_name", "line1", "line2", "city", "region", "postal_code", "country", "phone",
 )
 _LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "line1": "Street address",
-    "line2": "Apartment, suite or building",
-    "city": "City",
-    "region": "State, province or region",
-    "postal_code": "Postal code",
-    "country": "Country",
-    "phone": "Phone number",
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "line1": gettext_lazy("Street address"),
+    "line2": gettext_lazy("Apartment, suite or building"),
+    "city": gettext_lazy("City"),
+    "region": gettext_lazy("State, province or region"),
+    "postal_code": gettext_lazy("Postal code"),
+    "country": gettext_lazy("Country"),
+    "phone": gettext_lazy("Phone number"),
 }
 _REQUIRED = {"first_name", "last_name", "line1", "city", "country", "phone"}
 
@@ -272,17 +277,17 @@ POSTAL_CODE_COUNTRIES = frozenset({
 })
 # Simple shape checks where the format is well known: (pattern, example).
 POSTAL_CODE_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
-    "US": (re.compile(r"^\d{5}(-?\d{4})?$"), "5 digits or 9 digits, like 55103 or 55103-1234"),
-    "DE": (re.compile(r"^\d{5}$"), "5 digits, like 10115"),
-    "FR": (re.compile(r"^\d{5}$"), "5 digits, like 75001"),
-    "MX": (re.compile(r"^\d{5}$"), "5 digits, like 06600"),
-    "TR": (re.compile(r"^\d{5}$"), "5 digits, like 34000"),
-    "UA": (re.compile(r"^\d{5}$"), "5 digits, like 01001"),
-    "RU": (re.compile(r"^\d{6}$"), "6 digits, like 101000"),
-    "BR": (re.compile(r"^\d{5}-?\d{3}$"), "8 digits, like 01310-100"),
-    "PL": (re.compile(r"^\d{2}-?\d{3}$"), "5 digits, like 00-950"),
-    "GB": (re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"), "like SW1A 1AA"),
-    "CA": (re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$"), "like K1A 0B1"),
+    "US": (re.compile(r"^\d{5}(-?\d{4})?$"), gettext_lazy("5 digits or 9 digits, like 55103 or 55103-1234")),
+    "DE": (re.compile(r"^\d{5}$"), gettext_lazy("5 digits, like 10115")),
+    "FR": (re.compile(r"^\d{5}$"), gettext_lazy("5 digits, like 75001")),
+    "MX": (re.compile(r"^\d{5}$"), gettext_lazy("5 digits, like 06600")),
+    "TR": (re.compile(r"^\d{5}$"), gettext_lazy("5 digits, like 34000")),
+    "UA": (re.compile(r"^\d{5}$"), gettext_lazy("5 digits, like 01001")),
+    "RU": (re.compile(r"^\d{6}$"), gettext_lazy("6 digits, like 101000")),
+    "BR": (re.compile(r"^\d{5}-?\d{3}$"), gettext_lazy("8 digits, like 01310-100")),
+    "PL": (re.compile(r"^\d{2}-?\d{3}$"), gettext_lazy("5 digits, like 00-950")),
+    "GB": (re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"), gettext_lazy("like SW1A 1AA")),
+    "CA": (re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$"), gettext_lazy("like K1A 0B1")),
 }
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-()]+$")
 PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 6, 20
@@ -297,7 +302,7 @@ def address_clean(data: Mapping[str, Any]) -> dict[str, str]:
     errors: dict[str, list[str]] = {}
     unknown = set(data) - set(ADDRESS_FIELDS)
     for name in sorted(unknown):
-        errors[name] = ["Unknown field."]
+        errors[name] = [_("Unknown field.")]
     cleaned = {
         name: _text(data.get(name), field=name, max_length=_max_length(name),
                     required=name in _REQUIRED, errors=errors, label=_LABELS[name])
@@ -307,31 +312,33 @@ def address_clean(data: Mapping[str, Any]) -> dict[str, str]:
     country = cleaned["country"].upper()
     cleaned["country"] = country
     if "country" not in errors and not is_country(country):
-        errors["country"] = ["Choose a country from the list (a two-letter code such as US or FR)."]
+        errors["country"] = [_("Choose a country from the list (a two-letter code such as US or FR).")]
 
     postal = " ".join(cleaned["postal_code"].upper().split())
     cleaned["postal_code"] = postal
     if "postal_code" not in errors and "country" not in errors:
         if not postal and country in POSTAL_CODE_COUNTRIES:
-            errors["postal_code"] = ["A postal code is required for this country."]
+            errors["postal_code"] = [_("A postal code is required for this country.")]
         elif postal and country in POSTAL_CODE_FORMATS:
             pattern, example = POSTAL_CODE_FORMATS[country]
             if not pattern.match(postal):
-                errors["postal_code"] = [f"This postal code does not look right: use {example}."]
+                errors["postal_code"] = [
+                    _("This postal code does not look right: use %(example)s.") % {"example": example}]
 
     phone = cleaned["phone"]
     if "phone" not in errors:
         digits = sum(ch.isdigit() for ch in phone)
         if not _PHONE_CHARS.match(phone) or "+" in phone[1:]:
             errors["phone"] = [
-                "Use digits only, with an optional + at the start; spaces, dashes and brackets are fine."
+                _("Use digits only, with an optional + at the start; spaces, dashes and brackets are fine.")
             ]
         elif not PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS:
             errors["phone"] = [
-                f"A phone number has {PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS} digits (this one has {digits})."
+                _("A phone number has %(min)s to %(max)s digits (this one has %(count)s).")
+                % {"min": PHONE_MIN_DIGITS, "max": PHONE_MAX_DIGITS, "count": digits}
             ]
     if errors:
-        raise invalid(errors, "Please correct the address.")
+        raise invalid(errors, _("Please correct the address."))
     return cleaned
 
 

@@ -69,8 +69,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     note = request.POST.get("note", "")
     if decision not in ("approve", "reject"):
-        context = _detail_context(appeal, error="Choose approve or reject.",
-                                  errors={"decision": ["Choose approve or reject."]})
+        context = _detail_context(appeal, error=_("Choose approve or reject."),
+                                  errors={"decision": [_("Choose approve or reject.")]})
         return render(request, "appeals/backoffice_detail.html", context, status=422)
     action = services.appeal_approve if decision == "approve" else services.appeal_reject
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet, Sum
+from django.utils.translation import gettext
 
 from cart.models import CartLine
 from catalog.models import ProductImage, Store, Variant
@@ -37,12 +38,12 @@ class StockState:
 def stock_state(*, sold: bool, stock: int) -> StockState:
     """Availability of something that is (or is not) still sold with `stock` units."""
     if not sold:
-        return StockState("no_longer_sold", "No longer sold", False)
+        return StockState("no_longer_sold", gettext("No longer sold"), False)
     if stock <= 0:
-        return StockState("out_of_stock", "Out of stock", False)
+        return StockState("out_of_stock", gettext("Out of stock"), False)
     if stock <= LOW_STOCK_THRESHOLD:
-        return StockState("low_stock", f"Only {stock} left", True)
-    return StockState("in_stock", "In stock", True)
+        return StockState("low_stock", gettext("Only %(count)s left") % {"count": stock}, True)
+    return StockState("in_stock", gettext("In stock"), True)
 
 
 def price_change(*, then_minor: int, now_minor: int) -> str | None:
@@ -130,11 +131,12 @@ def cart_line_view(line: CartLine, *, locale: str = "en_US") -> CartLineView:
     sold = variant_is_sold(variant)
     stock = stock_state(sold=sold, stock=variant.stock)
     if not sold:
-        problem = "This item is no longer sold. Remove it from your cart."
+        problem = gettext("This item is no longer sold. Remove it from your cart.")
     elif variant.stock <= 0:
-        problem = "Out of stock. Remove it or check back later."
+        problem = gettext("Out of stock. Remove it or check back later.")
     elif line.quantity > variant.stock:
-        problem = f"Only {variant.stock} left. Lower the quantity to {variant.stock} or less."
+        problem = gettext("Only %(count)s left. Lower the quantity to %(count)s or less.") % {
+            "count": variant.stock}
     else:
         problem = None
     unit = Money(variant.price_minor, currency)

@@ -21,7 +21,7 @@ def _check_quantity(quantity: object) -> int:
         raise DomainError(
             _("Enter a whole number."),
             code="invalid_quantity",
-            fields={"quantity": ["Enter a whole number."]},
+            fields={"quantity": [_("Enter a whole number.")]},
             status=422,
         )
     if not 1 <= quantity <= MAX_LINE_QUANTITY:

@@ -222,7 +222,7 @@ class ProductFilters(Schema):
     def _known_currency(cls, value: str) -> str:
         value = value.upper()
         if value not in currencies():
-            raise ValueError("Unknown currency.")
+            raise ValueError(_("Unknown currency."))
         return value
 
     @field_validator("ships_from")
@@ -230,7 +230,7 @@ class ProductFilters(Schema):
     def _known_country(cls, value: str) -> str:
         value = value.upper()
         if value and not is_country(value):
-            raise ValueError("Unknown country code.")
+            raise ValueError(_("Unknown country code."))
         return value
 
 
@@ -249,14 +249,14 @@ def products_list(request, filters: Query[ProductFilters]):
     if filters.category:
         category = Category.objects.filter(slug=filters.category).first()
         if category is None:
-            raise _invalid("category", "Unknown category.")
+            raise _invalid("category", _("Unknown category."))
     if filters.store:
         store = Store.objects.filter(slug=filters.store, is_active=True).first()
         if store is None:
-            raise _invalid("store", "Unknown store.")
+            raise _invalid("store", _("Unknown store."))
     if filters.price_min is not None and filters.price_max is not None \
             and filters.price_min > filters.price_max:
-        raise _invalid("price_max", "The highest price must not be below the lowest price.")
+        raise _invalid("price_max", _("The highest price must not be below the lowest price."))
     return product_search(
         q=filters.q, category=category, price_min=filters.price_min, price_max=filters.price_max,
         currency=filters.currency, store=store, ships_from=filters.ships_from,
@@ -271,7 +271,7 @@ def products_detail(request, slug: str,
     """One product (CAT-3) with variants, images, badges and delivery estimates for `country`."""
     country = (country or request.visitor_country).upper()
     if not is_country(country):
-        raise _invalid("country", "Unknown country code.")
+        raise _invalid("country", _("Unknown country code."))
     product = product_detail(slug=slug)
     if product is None:
         raise NotFound(_("No such product."))

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import DomainError
@@ -62,7 +63,8 @@ def image_read_limited(upload, *, field: str = "image") -> bytes:
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
         raise ImageRejected(
-            f"This file is {_megabytes(size)}; a product image may be at most {_megabytes(limit)}.",
+            gettext("This file is %(size)s; a product image may be at most %(limit)s.")
+            % {"size": _megabytes(size), "limit": _megabytes(limit)},
             field=field,
         )
     if hasattr(upload, "seek"):
@@ -70,16 +72,17 @@ def image_read_limited(upload, *, field: str = "image") -> bytes:
     data = upload.read(limit + 1)
     if len(data) > limit:
         raise ImageRejected(
-            f"This file is larger than {_megabytes(limit)}, the most a product image may be.",
+            gettext("This file is larger than %(limit)s, the most a product image may be.")
+            % {"limit": _megabytes(limit)},
             field=field,
         )
     if not data:
-        raise ImageRejected("The file is empty.", field=field)
+        raise ImageRejected(gettext("The file is empty."), field=field)
     return data
 
 
 def _open_checked(data: bytes, field: str) -> Image.Image:
-    not_image = (
+    not_image = gettext(
         "This file is not a picture we can read. Upload a JPEG, PNG or WebP image."
     )
     if is_program(data):  # core.uploads: a program or an archive is no picture, whatever its name
@@ -92,7 +95,9 @@ def _open_checked(data: bytes, field: str) -> Image.Image:
             width, height = probe.size
             if kind not in ACCEPTED_FORMATS:
                 raise ImageRejected(
-                    f"{kind or 'This'} images are not accepted. Upload a JPEG, PNG or WebP image.",
+                    (gettext("%(kind)s images are not accepted. Upload a JPEG, PNG or WebP image.")
+                     % {"kind": kind} if kind
+                     else gettext("This images are not accepted. Upload a JPEG, PNG or WebP image.")),
                     field=field,
                 )
             _check_dimensions(width, height, field)
@@ -105,14 +110,14 @@ def _open_checked(data: bytes, field: str) -> Image.Image:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(
-            "This image has too many pixels to process safely. Upload a smaller picture.",
+            gettext("This image has too many pixels to process safely. Upload a smaller picture."),
             field=field,
         ) from None
     except UnidentifiedImageError:
         raise ImageRejected(not_image, field=field) from None
     except (OSError, SyntaxError, ValueError, EOFError):
         raise ImageRejected(
-            "This image file is damaged or incomplete. Save it again and upload it once more.",
+            gettext("This image file is damaged or incomplete. Save it again and upload it once more."),
             field=field,
         ) from None
     return image
@@ -121,12 +126,14 @@ def _open_checked(data: bytes, field: str) -> Image.Image:
 def _check_dimensions(width: int, height: int, field: str) -> None:
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageRejected(
-            f"This image is {width}×{height} pixels; each side must be at least {MIN_SIDE} pixels.",
+            gettext("This image is %(width)s×%(height)s pixels; each side must be at least %(min)s pixels.")
+            % {"width": width, "height": height, "min": MIN_SIDE},
             field=field,
         )
     if width > MAX_SIDE or height > MAX_SIDE:
         raise ImageRejected(
-            f"This image is {width}×{height} pixels; each side may be at most {MAX_SIDE} pixels.",
+            gettext("This image is %(width)s×%(height)s pixels; each side may be at most %(max)s pixels.")
+            % {"width": width, "height": height, "max": MAX_SIDE},
             field=field,
         )
 

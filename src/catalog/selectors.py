@@ -21,7 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from catalog.models import (
     Category,
@@ -41,10 +41,10 @@ SORT_PRICE_ASC = "price_asc"
 SORT_PRICE_DESC = "price_desc"
 SORT_NEWEST = "newest"
 SORT_CHOICES = [
-    (SORT_RELEVANCE, "Best match"),
-    (SORT_PRICE_ASC, "Price: low to high"),
-    (SORT_PRICE_DESC, "Price: high to low"),
-    (SORT_NEWEST, "Newest first"),
+    (SORT_RELEVANCE, gettext_lazy("Best match")),
+    (SORT_PRICE_ASC, gettext_lazy("Price: low to high")),
+    (SORT_PRICE_DESC, gettext_lazy("Price: high to low")),
+    (SORT_NEWEST, gettext_lazy("Newest first")),
 ]
 SORTS = {value for value, _ in SORT_CHOICES}
 
@@ -130,11 +130,12 @@ def product_search(
     sort = sort or (SORT_RELEVANCE if q and q.strip() else SORT_NEWEST)
     if sort not in SORTS:
         raise DomainError(gettext("Unknown sort order."), code="validation_error",
-                          fields={"sort": [f"Choose one of: {', '.join(sorted(SORTS))}."]},
+                          fields={"sort": [gettext("Choose one of: %(choices)s.")
+                                            % {"choices": ", ".join(sorted(SORTS))}]},
                           status=422)
     if ships_from and not is_country(ships_from):
         raise DomainError(gettext("Unknown country."), code="validation_error",
-                          fields={"ships_from": ["Unknown country code."]}, status=422)
+                          fields={"ships_from": [gettext("Unknown country code.")]}, status=422)
     queryset = product_listing_base(user=user)
 
     terms = search_terms(q)

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, ProtectedError, Q, RestrictedError, Sum
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from catalog.images import MAX_IMAGES_PER_PRODUCT, ImageRejected, image_prepare
 from catalog.models import (
@@ -48,8 +48,8 @@ PRICE_MAX_USD_MINOR = 100_000_000
 PRICE_COLUMN_MAX = 2**31 - 1  # PositiveIntegerField on every database
 ESTIMATE_MIN_DAYS = 1
 ESTIMATE_MAX_DAYS = 120
-REQUIRED = "This field is required."
-NAME_TAKEN = "Another store already has this name. Choose a different one."
+REQUIRED = gettext_lazy("This field is required.")
+NAME_TAKEN = gettext_lazy("Another store already has this name. Choose a different one.")
 
 
 def catalog_changed() -> None:
@@ -125,47 +125,48 @@ def _text(errors: FieldErrors, field: str, value: object, *, max_length: int,
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors.add(field, "Enter text.")
+        errors.add(field, gettext("Enter text."))
         return ""
     value = value.strip()
     if required and not value:
-        errors.add(field, REQUIRED)
+        errors.add(field, str(REQUIRED))
     elif len(value) > max_length:
-        errors.add(field, f"Use at most {max_length} characters (this has {len(value)}).")
+        errors.add(field, gettext("Use at most %(max)s characters (this has %(count)s).")
+                   % {"max": max_length, "count": len(value)})
     return value
 
 
 def _flag(errors: FieldErrors, field: str, value: object) -> bool:
     if not isinstance(value, bool):
-        errors.add(field, "Choose yes or no.")
+        errors.add(field, gettext("Choose yes or no."))
         return False
     return value
 
 
 def _currency(errors: FieldErrors, field: str, value: object) -> str:
     if value is not None and not isinstance(value, str):
-        errors.add(field, "Enter a three-letter currency code, e.g. USD.")
+        errors.add(field, gettext("Enter a three-letter currency code, e.g. USD."))
         return ""
     code = (value or "").strip().upper()
     if not code:
-        errors.add(field, REQUIRED)
+        errors.add(field, str(REQUIRED))
     elif code not in currencies():
-        errors.add(field, f"{code} is not a currency we support. Choose one of: "
-                          f"{', '.join(currencies())}.")
+        errors.add(field, gettext("%(code)s is not a currency we support. Choose one of: %(choices)s.")
+                   % {"code": code, "choices": ", ".join(currencies())})
     return code
 
 
 def _country(errors: FieldErrors, field: str, value: object, *, required: bool = True) -> str:
     if value is not None and not isinstance(value, str):
-        errors.add(field, "Enter a two-letter country code, e.g. TH.")
+        errors.add(field, gettext("Enter a two-letter country code, e.g. TH."))
         return ""
     code = (value or "").strip().upper()
     if not code:
         if required:
-            errors.add(field, REQUIRED)
+            errors.add(field, str(REQUIRED))
     elif not is_country(code):
-        errors.add(field, f"“{code[:10]}” is not a country code we know "
-                          "(use two letters, e.g. TH).")
+        errors.add(field, gettext("“%(code)s” is not a country code we know "
+                                  "(use two letters, e.g. TH).") % {"code": code[:10]})
     return code
 
 
@@ -173,13 +174,14 @@ def _int_in_range(errors: FieldErrors, field: str, value: object, *, low: int, h
                   unit: str = "") -> int:
     suffix = f" {unit}" if unit else ""
     if value is None or value == "":
-        errors.add(field, REQUIRED)
+        errors.add(field, str(REQUIRED))
         return 0
     if not _is_int(value):
-        errors.add(field, "Enter a whole number.")
+        errors.add(field, gettext("Enter a whole number."))
         return 0
     if not low <= value <= high:
-        errors.add(field, f"Enter a number from {low:,} to {high:,}{suffix}.")
+        errors.add(field, gettext("Enter a number from %(low)s to %(high)s%(suffix)s.")
+                   % {"low": f"{low:,}", "high": f"{high:,}", "suffix": suffix})
     return value
 
 
@@ -187,19 +189,20 @@ def _amount(errors: FieldErrors, field: str, value: object, currency: str, *,
             allow_zero: bool) -> int:
     """An amount in minor units of `currency`, within the marketplace's price ceiling."""
     if value is None or value == "":
-        errors.add(field, REQUIRED)
+        errors.add(field, str(REQUIRED))
         return 0
     if not _is_int(value):
-        errors.add(field, "Enter the amount as a whole number of minor units "
-                          "(e.g. 2450 for 24.50).")
+        errors.add(field, gettext("Enter the amount as a whole number of minor units "
+                                  "(e.g. 2450 for 24.50)."))
         return 0
     if value < 0 or (value == 0 and not allow_zero):
-        errors.add(field, "Must be more than zero." if not allow_zero else "Cannot be negative.")
+        errors.add(field, gettext("Must be more than zero.") if not allow_zero
+                   else gettext("Cannot be negative."))
         return value
     if currency in currencies():
         ceiling = price_ceiling(currency)
         if value > ceiling.amount:
-            errors.add(field, f"Must be at most {format_money(ceiling)}.")
+            errors.add(field, gettext("Must be at most %(amount)s.") % {"amount": format_money(ceiling)})
     return value
 
 
@@ -250,7 +253,7 @@ def _store_clean(*, store: Store | None, name: object, tagline: object, descript
         if store is not None:
             clash = clash.exclude(pk=store.pk)
         if clash.exists():
-            errors.add("name", NAME_TAKEN)
+            errors.add("name", str(NAME_TAKEN))
     errors.raise_if_any()
     return data
 
@@ -270,7 +273,7 @@ def store_create(*, owner, name: str, tagline: str = "", description: str = "",
     except IntegrityError:  # a store was opened at the same moment
         if Store.objects.filter(owner=owner).exists():
             raise Conflict(gettext("You already have a store."), code="store_exists") from None
-        raise invalid({"name": [NAME_TAKEN]}) from None
+        raise invalid({"name": [str(NAME_TAKEN)]}) from None
     catalog_changed()
     return store
 
@@ -288,7 +291,7 @@ def store_update(*, store: Store, name: str = UNSET, tagline: str = UNSET,
         setattr(store, key, value)
     _save_unique(
         lambda: store.save(update_fields=list(data)),
-        {"name": [NAME_TAKEN]},
+        {"name": [str(NAME_TAKEN)]},
     )
     catalog_changed()
     return store
@@ -301,14 +304,14 @@ def _category(errors: FieldErrors, value: object) -> Category | None:
     if isinstance(value, Category):
         return value
     if value is None or value == "":
-        errors.add("category", REQUIRED)
+        errors.add("category", str(REQUIRED))
         return None
     if not _is_int(value):
-        errors.add("category", "Choose a category from the list.")
+        errors.add("category", gettext("Choose a category from the list."))
         return None
     category = Category.objects.filter(pk=value).first()
     if category is None:
-        errors.add("category", "This category does not exist. Choose one from the list.")
+        errors.add("category", gettext("This category does not exist. Choose one from the list."))
     return category
 
 
@@ -316,17 +319,18 @@ def _shipping_methods(errors: FieldErrors, store: Store, ids: object) -> list[Sh
     if ids is None:
         return []
     if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
-        errors.add("shipping_method_ids", "Give a list of shipping method ids.")
+        errors.add("shipping_method_ids", gettext("Give a list of shipping method ids."))
         return []
     ids = list(ids)
     if not all(_is_int(i) for i in ids):
-        errors.add("shipping_method_ids", "Shipping method ids are whole numbers.")
+        errors.add("shipping_method_ids", gettext("Shipping method ids are whole numbers."))
         return []
     methods = list(ShippingMethod.objects.filter(store=store, pk__in=ids))
     unknown = sorted(set(ids) - {m.pk for m in methods})
     if unknown:
         errors.add("shipping_method_ids",
-                   f"Not shipping methods of your store: {', '.join(map(str, unknown))}.")
+                   gettext("Not shipping methods of your store: %(ids)s.")
+                   % {"ids": ", ".join(map(str, unknown))})
     return methods
 
 
@@ -346,17 +350,17 @@ def _product_clean(*, store: Store, product: Product | None, values: dict) -> di
     data["processing_days"] = _int_in_range(
         errors, "processing_days",
         policy.default_processing_days if days is None or days == "" else days,
-        low=1, high=policy.max_processing_days, unit="business days")
+        low=1, high=policy.max_processing_days, unit=gettext("business days"))
     warehouse = _country(errors, "warehouse_country", values["warehouse_country"],
                          required=False)
     if data["domestic_delivery"] and not warehouse and "warehouse_country" not in errors:
         errors.add("warehouse_country",
-                   "Say which country the warehouse is in for domestic delivery.")
+                   gettext("Say which country the warehouse is in for domestic delivery."))
     data["warehouse_country"] = warehouse if data["domestic_delivery"] else ""
     if (product is not None and "currency" not in errors
             and data["currency"] != product.currency and product.variants.exists()):
-        errors.add("currency", "The currency cannot change while the product has variants: "
-                               "their prices are in the current currency.")
+        errors.add("currency", gettext("The currency cannot change while the product has variants: "
+                                       "their prices are in the current currency."))
     methods = _shipping_methods(errors, store, values["shipping_method_ids"])
     errors.raise_if_any()
     return data | {"shipping_methods": methods}
@@ -418,7 +422,7 @@ def product_update(*, product: Product, category: Category | int | None = UNSET,
 def product_set_active(*, product: Product, active: bool) -> Product:
     """List or unlist a product. Unlisted products stay in the seller center but not in search."""
     if not isinstance(active, bool):
-        raise invalid({"is_active": ["Choose yes or no."]})
+        raise invalid({"is_active": [gettext("Choose yes or no.")]})
     if product.is_active != active:
         product.is_active = active
         product.save(update_fields=["is_active", "updated_at"])
@@ -433,27 +437,27 @@ def _options(errors: FieldErrors, value: object) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        errors.add("options", 'Give the options as names and values, e.g. {"Colour": "Indigo"}.')
+        errors.add("options", gettext('Give the options as names and values, e.g. {"Colour": "Indigo"}.'))
         return {}
     if len(value) > OPTION_MAX_COUNT:
-        errors.add("options", f"Use at most {OPTION_MAX_COUNT} options.")
+        errors.add("options", gettext("Use at most %(count)s options.") % {"count": OPTION_MAX_COUNT})
         return {}
     clean: dict[str, str] = {}
     for key, val in value.items():
         if not isinstance(key, str) or not isinstance(val, str):
-            errors.add("options", "Option names and values are short texts.")
+            errors.add("options", gettext("Option names and values are short texts."))
             continue
         key, val = key.strip(), val.strip()
         if not key or not val:
-            errors.add("options", "Every option needs a name and a value.")
+            errors.add("options", gettext("Every option needs a name and a value."))
         elif len(key) > OPTION_NAME_MAX:
-            errors.add("options", f"Option names have at most {OPTION_NAME_MAX} characters "
-                                  f"(“{key[:20]}…”).")
+            errors.add("options", gettext("Option names have at most %(max)s characters (“%(text)s…”).")
+                       % {"max": OPTION_NAME_MAX, "text": key[:20]})
         elif len(val) > OPTION_VALUE_MAX:
-            errors.add("options", f"Option values have at most {OPTION_VALUE_MAX} characters "
-                                  f"(“{val[:20]}…”).")
+            errors.add("options", gettext("Option values have at most %(max)s characters (“%(text)s…”).")
+                       % {"max": OPTION_VALUE_MAX, "text": val[:20]})
         elif key.casefold() in {k.casefold() for k in clean}:
-            errors.add("options", f"The option “{key}” is given twice.")
+            errors.add("options", gettext("The option “%(name)s” is given twice.") % {"name": key})
         else:
             clean[key] = val
     return clean
@@ -477,11 +481,11 @@ def _variant_clean(*, product: Product, variant: Variant | None, sku: object, op
     if variant is not None:
         siblings = siblings.exclude(pk=variant.pk)
     if "sku" not in errors and siblings.filter(sku__iexact=data["sku"]).exists():
-        errors.add("sku", "Another variant of this product has this SKU.")
+        errors.add("sku", gettext("Another variant of this product has this SKU."))
     if "options" not in errors:
         key = _options_key(data["options"])
         if any(_options_key(o) == key for o in siblings.values_list("options", flat=True)):
-            errors.add("options", "Another variant of this product has exactly these options.")
+            errors.add("options", gettext("Another variant of this product has exactly these options."))
     errors.raise_if_any()
     return data
 
@@ -496,7 +500,7 @@ def variant_create(*, product: Product, sku: str, options: dict[str, str] | None
     position = (product.variants.aggregate(top=Max("position"))["top"] or 0) + 1
     variant = _save_unique(
         lambda: Variant.objects.create(product=product, position=position, **data),
-        {"sku": ["Another variant of this product has this SKU."]},
+        {"sku": [gettext("Another variant of this product has this SKU.")]},
     )
     product_refresh_summary(product=product)
     return variant
@@ -514,7 +518,7 @@ def variant_update(*, variant: Variant, sku: str = UNSET,
     for key, value in data.items():
         setattr(variant, key, value)
     _save_unique(lambda: variant.save(update_fields=list(data)),
-                 {"sku": ["Another variant of this product has this SKU."]})
+                 {"sku": [gettext("Another variant of this product has this SKU.")]})
     variant.product = product
     product_refresh_summary(product=product)
     return variant
@@ -558,7 +562,7 @@ def _shipping_clean(*, store: Store, method: ShippingMethod | None, name: object
         if method is not None:
             clash = clash.exclude(pk=method.pk)
         if clash.exists():
-            errors.add("name", "Your store already has a shipping method with this name.")
+            errors.add("name", gettext("Your store already has a shipping method with this name."))
     errors.raise_if_any()
     return data
 
@@ -571,7 +575,7 @@ def shipping_method_create(*, store: Store, name: str, carrier: str, price_minor
                            price_minor=price_minor, currency=currency, is_tracked=is_tracked)
     method = _save_unique(
         lambda: ShippingMethod.objects.create(store=store, **data),
-        {"name": ["Your store already has a shipping method with this name."]},
+        {"name": [gettext("Your store already has a shipping method with this name.")]},
     )
     catalog_changed()
     return method
@@ -588,7 +592,7 @@ def shipping_method_update(*, method: ShippingMethod, name: str = UNSET, carrier
     for key, value in data.items():
         setattr(method, key, value)
     _save_unique(lambda: method.save(update_fields=list(data)),
-                 {"name": ["Your store already has a shipping method with this name."]})
+                 {"name": [gettext("Your store already has a shipping method with this name.")]})
     catalog_changed()
     return method
 
@@ -612,11 +616,11 @@ def delivery_estimate_set(*, method: ShippingMethod, country: str, min_days: int
     errors = FieldErrors()
     code = _country(errors, "country", country, required=False)
     low = _int_in_range(errors, "min_days", min_days, low=ESTIMATE_MIN_DAYS,
-                        high=ESTIMATE_MAX_DAYS, unit="days")
+                        high=ESTIMATE_MAX_DAYS, unit=gettext("days"))
     high = _int_in_range(errors, "max_days", max_days, low=ESTIMATE_MIN_DAYS,
-                         high=ESTIMATE_MAX_DAYS, unit="days")
+                         high=ESTIMATE_MAX_DAYS, unit=gettext("days"))
     if "min_days" not in errors and "max_days" not in errors and low > high:
-        errors.add("max_days", "The longest time cannot be shorter than the shortest time.")
+        errors.add("max_days", gettext("The longest time cannot be shorter than the shortest time."))
     errors.raise_if_any()
     estimate, _ = DeliveryEstimate.objects.update_or_create(
         method=method, country=code, defaults={"min_days": low, "max_days": high}
@@ -650,12 +654,12 @@ def _alt_text(value: object) -> str:
 def product_image_add(*, product: Product, upload, alt_text: str = "") -> ProductImage:
     """Check an uploaded picture (catalog.images), store a clean copy and its thumbnail."""
     if upload is None:
-        raise ImageRejected(REQUIRED)
+        raise ImageRejected(str(REQUIRED))
     text = _alt_text(alt_text)
     product = Product.objects.select_for_update().get(pk=product.pk)
     if product.images.count() >= MAX_IMAGES_PER_PRODUCT:
-        raise ImageRejected(f"A product has at most {MAX_IMAGES_PER_PRODUCT} images. "
-                            "Remove one before adding another.")
+        raise ImageRejected(gettext("A product has at most %(count)s images. "
+                                    "Remove one before adding another.") % {"count": MAX_IMAGES_PER_PRODUCT})
     prepared = image_prepare(upload)
     position = (product.images.aggregate(top=Max("position"))["top"] or 0) + 1
     image = ProductImage(product=product, alt_text=text, position=position)

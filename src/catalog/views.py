@@ -98,11 +98,11 @@ _PAGE_SLOTS = re.compile(f"({CSRF_SENTINEL}|{QUERY_SENTINEL}|{NEXT_SENTINEL})")
 # --- the filter form (CAT-2) ---------------------------------------------------
 
 _PRICE_ERRORS = {
-    "invalid": "Enter the price as a number, for example 12.50.",
-    "min_value": "The price cannot be negative.",
-    "max_digits": "That price is too large.",
-    "max_whole_digits": "That price is too large.",
-    "max_decimal_places": "Use at most %(max)s decimal places.",
+    "invalid": gettext_lazy("Enter the price as a number, for example 12.50."),
+    "min_value": gettext_lazy("The price cannot be negative."),
+    "max_digits": gettext_lazy("That price is too large."),
+    "max_whole_digits": gettext_lazy("That price is too large."),
+    "max_decimal_places": gettext_lazy("Use at most %(max)s decimal places."),
 }
 
 
@@ -124,7 +124,8 @@ class ProductFilterForm(forms.Form):
                                      "Use a two-letter country code.")})
     free_return = forms.BooleanField(required=False, label=gettext_lazy("Free Return only"))
     sort = forms.ChoiceField(
-        required=False, choices=[("", "Default")] + SORT_CHOICES, label=gettext_lazy("Sort by"),
+        required=False, choices=[("", gettext_lazy("Default"))] + SORT_CHOICES,
+        label=gettext_lazy("Sort by"),
         error_messages={"invalid_choice": gettext_lazy("Unknown sort order.")},
     )
     page = forms.IntegerField(
@@ -417,7 +418,7 @@ def _build_listing(request, *, kind: str, slug: str | None) -> dict:
         title, children = store.name, []
     else:
         q = form.cleaned_data.get("q", "")
-        title, children = (f"Search: {q}" if q else "All products"), []
+        title, children = (_("Search: %(query)s") % {"query": q} if q else _("All products")), []
     context = {
         "kind": kind, "form": form, "path": path, "category": category, "store": store,
         "children": children, "stores": stores or [],
@@ -503,9 +504,10 @@ def stores(request):
         try:
             page = paginator.page(int(number))
         except ValueError:
-            error, page = "The page must be a whole number.", paginator.page(1)
+            error, page = _("The page must be a whole number."), paginator.page(1)
         except InvalidPage:  # below 1 or past the end
-            error = f"There is no page {number}; the last page is {paginator.num_pages}."
+            error = _("There is no page %(number)s; the last page is %(num_pages)s.") % {
+                "number": number, "num_pages": paginator.num_pages}
             page = paginator.page(paginator.num_pages)
         links = _page_links(request.path, {}, page, paginator.num_pages)
         context = {"page": page, "links": links, "error": error}
@@ -568,9 +570,9 @@ def set_visitor(request):
     currency = request.POST.get("currency", "").strip().upper()
     errors = []
     if country and not is_country(country):
-        errors.append("We do not recognise that country, so nothing was changed.")
+        errors.append(_("We do not recognise that country, so nothing was changed."))
     if currency and currency not in currencies():
-        errors.append("We cannot show prices in that currency, so nothing was changed.")
+        errors.append(_("We cannot show prices in that currency, so nothing was changed."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
+from django.utils.translation import gettext, gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -33,8 +34,10 @@ def _field_name(loc: list) -> str:
 def _message(err: dict) -> str:
     kind = err.get("type", "")
     if kind == "missing":
-        return "This field is required."
-    msg = err.get("msg", "Invalid value.")
+        return gettext("This field is required.")
+    msg = err.get("msg")
+    if msg is None:
+        msg = gettext("Invalid value.")
     return msg.removeprefix("Value error, ")
 
 
@@ -45,7 +48,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         for err in exc.errors:
             fields.setdefault(_field_name(list(err.get("loc", []))), []).append(_message(err))
         return api.create_response(
-            request, error_body("validation_error", "Some fields are invalid.", fields), status=422
+            request, error_body("validation_error", gettext("Some fields are invalid."), fields), status=422
         )
 
     @api.exception_handler(DjangoValidationError)
@@ -55,7 +58,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         else:
             fields = {"__all__": exc.messages}
         return api.create_response(
-            request, error_body("validation_error", "Some fields are invalid.", fields), status=422
+            request, error_body("validation_error", gettext("Some fields are invalid."), fields), status=422
         )
 
     @api.exception_handler(DomainError)
@@ -68,19 +71,19 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_auth(request, exc):
         return api.create_response(
             request,
-            error_body("not_authenticated", "Sign in or send a valid API token."),
+            error_body("not_authenticated", gettext("Sign in or send a valid API token.")),
             status=401,
         )
 
     @api.exception_handler(PermissionDenied)
     def on_denied(request, exc):
         return api.create_response(
-            request, error_body("not_allowed", str(exc) or "You may not do this."), status=403
+            request, error_body("not_allowed", str(exc) or gettext("You may not do this.")), status=403
         )
 
     @api.exception_handler(Http404)
     def on_404(request, exc):
-        return api.create_response(request, error_body("not_found", "Not found."), status=404)
+        return api.create_response(request, error_body("not_found", gettext("Not found.")), status=404)
 
     @api.exception_handler(HttpError)
     def on_http(request, exc):
@@ -94,9 +97,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 # 404 page), a method the endpoint does not take (ninja's plain-text 405) and an
 # unhandled exception (Django's 500 page).
 _FALLBACK = {
-    404: ("not_found", "Not found."),
-    405: ("method_not_allowed", "This method is not allowed here."),
-    500: ("server_error", "Something went wrong on our side. Please try again later."),
+    404: ("not_found", gettext_lazy("Not found.")),
+    405: ("method_not_allowed", gettext_lazy("This method is not allowed here.")),
+    500: ("server_error", gettext_lazy("Something went wrong on our side. Please try again later.")),
 }
 
 
@@ -115,8 +118,9 @@ class ApiErrorShapeMiddleware:
             and request.path.startswith(self.prefix)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            code, message = _FALLBACK.get(response.status_code, ("error", "The request failed."))
-            shaped = JsonResponse(error_body(code, message), status=response.status_code)
+            code, message = _FALLBACK.get(response.status_code,
+                                          ("error", gettext_lazy("The request failed.")))
+            shaped = JsonResponse(error_body(code, str(message)), status=response.status_code)
             if response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]
             return shaped

@@ -85,19 +85,19 @@ class Promotion(models.Model):
         "catalog.Store", null=True, blank=True, on_delete=models.PROTECT, related_name="promotions"
     )
     code = models.CharField(
-        max_length=32, blank=True, help_text="Promo code kinds only; stored stripped and upper-case."
+        max_length=32, blank=True, help_text=_("Promo code kinds only; stored stripped and upper-case.")
     )
     title = models.CharField(max_length=120)
     description = models.CharField(max_length=300, blank=True)
 
     # Benefit: exactly one of percent_bp / amount_minor.
     percent_bp = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Percentage off in basis points (1000 = 10 %)."
+        null=True, blank=True, help_text=_("Percentage off in basis points (1000 = 10 %).")
     )
-    amount_minor = models.PositiveBigIntegerField(null=True, blank=True, help_text="Fixed amount off.")
+    amount_minor = models.PositiveBigIntegerField(null=True, blank=True, help_text=_("Fixed amount off."))
     currency = models.CharField(max_length=3, choices=currency_choices)
     max_discount_minor = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="Cap of a percentage discount."
+        null=True, blank=True, help_text=_("Cap of a percentage discount.")
     )
 
     # Conditions (CPN-2).
@@ -110,7 +110,7 @@ class Promotion(models.Model):
 
     # Availability (CPN-8).
     per_user_limit = models.PositiveIntegerField(default=1)
-    total_stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    total_stock = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: unlimited."))
     redeemed_count = models.PositiveIntegerField(default=0)
     collected_count = models.PositiveIntegerField(default=0)
     paused = models.BooleanField(default=False)
@@ -218,12 +218,15 @@ class Redemption(models.Model):
         "orders.Order",
         on_delete=models.PROTECT,
         related_name="redemptions",
-        help_text="The first order it applied to (a platform discount spreads over the checkout's orders).",
+        help_text=_("The first order it applied to "
+                    "(a platform discount spreads over the checkout's orders)."),
     )
     checkout = models.ForeignKey(
         "orders.Checkout", null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
     )
-    amount_minor = models.PositiveBigIntegerField(help_text="In the order's currency (summed per currency).")
+    amount_minor = models.PositiveBigIntegerField(
+        help_text=_("In the order's currency (summed per currency).")
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField()
     returned_at = models.DateTimeField(null=True, blank=True)
@@ -253,9 +256,9 @@ class OrderDiscount(models.Model):
         on_delete=models.PROTECT,
         related_name="order_discounts",
     )
-    kind = models.CharField(max_length=20, help_text="A promotion kind, or refund_coupon.")
+    kind = models.CharField(max_length=20, help_text=_("A promotion kind, or refund_coupon."))
     title = models.CharField(max_length=120)
-    amount_minor = models.PositiveBigIntegerField(help_text="In the order's currency.")
+    amount_minor = models.PositiveBigIntegerField(help_text=_("In the order's currency."))
     funder = models.CharField(max_length=10, choices=Funder.choices)
 
     class Meta:

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 class HelpcenterConfig(AppConfig):
     name = "helpcenter"
-    verbose_name = "Help center"
+    verbose_name = gettext_lazy("Help center")
 
     def ready(self) -> None:
         from helpcenter.loader import load_after_migrate

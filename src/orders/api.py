@@ -206,7 +206,7 @@ def checkout_create(request, payload: CheckoutIn):
         return Status(200, _checkout_out(existing))
     address = Address.objects.filter(pk=payload.address_id, user=buyer).first()
     if address is None:
-        message = "Not one of your saved addresses."
+        message = gettext("Not one of your saved addresses.")
         raise DomainError(
             gettext("Choose one of your own addresses."),
             code="invalid_address",
@@ -256,7 +256,7 @@ def checkout_pay(request, checkout_id: PathId, payload: PayIn):
     if payload.method == "card" and not payload.token and not payload.use_balance:
         raise DomainError(
             gettext("Give a card token to pay by card."), code="validation_error",
-            fields={"token": ["Give a card token to pay by card."]}, status=422,
+            fields={"token": [gettext("Give a card token to pay by card.")]}, status=422,
         )
     try:
         payments = services.checkout_pay(
@@ -272,7 +272,8 @@ def checkout_pay(request, checkout_id: PathId, payload: PayIn):
         payments = replay
     failed = [p for p in payments if p.state in (Payment.State.FAILED, Payment.State.VERIFYING)]
     if failed:  # PAY-2: the decline's own code, message and next step, 402
-        prefix = "Part of this checkout was paid; the rest was not." if len(failed) < len(payments) else ""
+        prefix = (gettext("Part of this checkout was paid; the rest was not.")
+                  if len(failed) < len(payments) else "")
         raise decline_error(failed[0].failure_code, prefix=prefix)
     return _checkout_out(checkout)
 

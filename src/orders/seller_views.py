@@ -24,7 +24,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Store
@@ -47,32 +47,37 @@ UNPAID = (State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING, State.PAYMENT_VERIFY
 
 # (key, label) of the list's tabs, in the order shown.
 TABS = [
-    ("to_ship", "Awaiting shipment"),
-    ("cancellation", "Cancellation requests"),
-    ("extension", "Extension requests"),
-    ("shipped", "Shipped"),
-    ("unpaid", "Not paid yet"),
-    ("completed", "Completed"),
-    ("closed", "Closed"),
+    ("to_ship", gettext_lazy("Awaiting shipment")),
+    ("cancellation", gettext_lazy("Cancellation requests")),
+    ("extension", gettext_lazy("Extension requests")),
+    ("shipped", gettext_lazy("Shipped")),
+    ("unpaid", gettext_lazy("Not paid yet")),
+    ("completed", gettext_lazy("Completed")),
+    ("closed", gettext_lazy("Closed")),
 ]
 TAB_KEYS = {key for key, _ in TABS}
 
 EVENT_LABELS = {
-    "placed": "Order placed",
-    "paid": "Payment received",
-    "shipped": "Marked as shipped",
-    "cancellation_requested": "The buyer asked to cancel",
-    "cancellation_refused": "Cancellation refused",
-    "extension_requested": "The buyer asked for more protection time",
-    "extension_accepted": "Extension accepted",
-    "extension_refused": "Extension refused",
-    "receipt_confirmed": "The buyer confirmed receipt",
-    "security_review": "Closed by the security review",
-    "protection_ended": "Buyer protection ended; order completed",
-    **{reason.value: f"Closed: {reason.label}" for reason in CloseReason},
+    "placed": gettext_lazy("Order placed"),
+    "paid": gettext_lazy("Payment received"),
+    "shipped": gettext_lazy("Marked as shipped"),
+    "cancellation_requested": gettext_lazy("The buyer asked to cancel"),
+    "cancellation_refused": gettext_lazy("Cancellation refused"),
+    "extension_requested": gettext_lazy("The buyer asked for more protection time"),
+    "extension_accepted": gettext_lazy("Extension accepted"),
+    "extension_refused": gettext_lazy("Extension refused"),
+    "receipt_confirmed": gettext_lazy("The buyer confirmed receipt"),
+    "security_review": gettext_lazy("Closed by the security review"),
+    "protection_ended": gettext_lazy("Buyer protection ended; order completed"),
 }
 # The state names are written for buyers ("The seller has shipped your order"); sellers read these.
-SELLER_STATE_LABELS = {State.SHIPPED: "Shipped"}
+SELLER_STATE_LABELS = {State.SHIPPED: gettext_lazy("Shipped")}
+
+
+def event_label(kind: str) -> str | None:
+    if kind in CloseReason.values:
+        return gettext("Closed: %(reason)s") % {"reason": CloseReason(kind).label}
+    return EVENT_LABELS.get(kind)
 
 
 def state_label(state: str) -> str:
@@ -80,10 +85,10 @@ def state_label(state: str) -> str:
 
 
 ACTOR_LABELS = {
-    Actor.BUYER: "by the buyer",
-    Actor.SELLER: "by you",
-    Actor.STAFF: "by our staff",
-    Actor.SYSTEM: "automatically",
+    Actor.BUYER: gettext_lazy("by the buyer"),
+    Actor.SELLER: gettext_lazy("by you"),
+    Actor.STAFF: gettext_lazy("by our staff"),
+    Actor.SYSTEM: gettext_lazy("automatically"),
 }
 
 
@@ -177,26 +182,29 @@ def order_todo(order: Order) -> dict:
     """What the seller must do about `order` and by when (for the list's rows)."""
     if order.state == State.AWAITING_SHIPMENT:
         if getattr(order, "cancel_due", None):
-            return {"text": "Answer the buyer's cancellation request", "due": order.cancel_due,
+            return {"text": gettext("Answer the buyer's cancellation request"), "due": order.cancel_due,
                     "rule": "ORD-5", "urgent": True,
-                    "note": "Without an answer by then, the order is cancelled and refunded."}
-        return {"text": "Ship with a tracking number", "due": order.ship_by, "rule": "ORD-4",
-                "urgent": True, "note": "Not shipped by then, it closes with a full refund."}
+                    "note": gettext("Without an answer by then, the order is cancelled and refunded.")}
+        return {"text": gettext("Ship with a tracking number"), "due": order.ship_by, "rule": "ORD-4",
+                "urgent": True, "note": gettext("Not shipped by then, it closes with a full refund.")}
     if order.state == State.SHIPPED:
         days = getattr(order, "extension_days_asked", None)
         if days:
-            return {"text": f"Answer the request for {days} more day{'s' if days != 1 else ''} of "
-                            "protection", "due": order.protection_ends_at, "rule": "BP-4",
-                    "urgent": True, "note": "The request lapses when buyer protection ends."}
-        return {"text": "Nothing to do; buyer protection ends", "due": order.protection_ends_at,
+            return {"text": ngettext("Answer the request for %(days)s more day of protection",
+                                     "Answer the request for %(days)s more days of protection",
+                                     days) % {"days": days},
+                    "due": order.protection_ends_at, "rule": "BP-4",
+                    "urgent": True, "note": gettext("The request lapses when buyer protection ends.")}
+        return {"text": gettext("Nothing to do; buyer protection ends"), "due": order.protection_ends_at,
                 "rule": "BP-2", "urgent": False, "note": ""}
     if order.state in UNPAID:
-        return {"text": "Waiting for the buyer's payment: do not ship yet", "due": None,
+        return {"text": gettext("Waiting for the buyer's payment: do not ship yet"), "due": None,
                 "rule": "ORD-3", "urgent": False, "note": ""}
     if order.state == State.CLOSED:
-        return {"text": f"Closed: {order.get_close_reason_display()}", "due": None, "rule": "ORD-2",
+        return {"text": gettext("Closed: %(reason)s") % {"reason": order.get_close_reason_display()},
+                "due": None, "rule": "ORD-2",
                 "urgent": False, "note": ""}
-    return {"text": "Completed", "due": None, "rule": "ORD-7", "urgent": False, "note": ""}
+    return {"text": gettext("Completed"), "due": None, "rule": "ORD-7", "urgent": False, "note": ""}
 
 
 @require_GET
@@ -227,7 +235,7 @@ def _timeline(order: Order) -> list[dict]:
     return [
         {
             "event": event,
-            "label": EVENT_LABELS.get(event.kind)
+            "label": event_label(event.kind)
             or (event.kind.removeprefix("to_").replace("_", " ").capitalize()),
             "actor": ACTOR_LABELS.get(event.actor, event.actor),
             "change": (state_label(event.from_state), state_label(event.to_state))
@@ -242,18 +250,21 @@ def _deadlines(order: Order, pending_cancel) -> list[dict]:
     """The countdowns that matter to the seller now (ORD-4, ORD-5, ORD-6, BP-2)."""
     found = []
     if order.state == State.AWAITING_SHIPMENT and order.ship_by:
-        found.append({"label": "Ship by", "at": order.ship_by, "rule": "ORD-4",
-                      "note": "Not shipped by then, the order closes and the buyer is refunded in full."})
+        found.append({"label": gettext("Ship by"), "at": order.ship_by, "rule": "ORD-4",
+                      "note": gettext("Not shipped by then, the order closes and the buyer is refunded "
+                                      "in full.")})
     if pending_cancel:
-        found.append({"label": "Answer the cancellation request by", "at": pending_cancel.answer_due_at,
-                      "rule": "ORD-5", "note": "Without an answer, the order is cancelled and refunded."})
+        found.append({"label": gettext("Answer the cancellation request by"),
+                      "at": pending_cancel.answer_due_at, "rule": "ORD-5",
+                      "note": gettext("Without an answer, the order is cancelled and refunded.")})
     if order.state == State.SHIPPED:
         if order.promised_delivery_at:
-            found.append({"label": "Promised delivery", "at": order.promised_delivery_at,
-                          "rule": "ORD-6", "note": "Shipment time plus the delivery estimate."})
+            found.append({"label": gettext("Promised delivery"), "at": order.promised_delivery_at,
+                          "rule": "ORD-6", "note": gettext("Shipment time plus the delivery estimate.")})
         if order.protection_ends_at:
-            found.append({"label": "Buyer protection ends", "at": order.protection_ends_at,
-                          "rule": "BP-2", "note": "Then the order completes and the payment is released."})
+            found.append({"label": gettext("Buyer protection ends"), "at": order.protection_ends_at,
+                          "rule": "BP-2",
+                          "note": gettext("Then the order completes and the payment is released.")})
     return found
 
 
@@ -342,8 +353,9 @@ def order_ship(request: HttpRequest, number: str, *, store: Store) -> HttpRespon
         request, store, number, key="ship", form=ShipForm(request.POST),
         call=lambda order, now, **kw: services.order_mark_shipped(
             order=order, seller=request.user, now=now, **kw),
-        notice=lambda form: f"Marked as shipped with {form.cleaned_data['carrier_name']}, "
-                            f"tracking {form.cleaned_data['tracking_number']}. The buyer has been told.",
+        notice=lambda form: gettext("Marked as shipped with %(carrier)s, tracking %(tracking)s. "
+                                    "The buyer has been told.") % {
+            "carrier": form.cleaned_data["carrier_name"], "tracking": form.cleaned_data["tracking_number"]},
     )
 
 
@@ -355,9 +367,10 @@ def order_cancellation_answer(request: HttpRequest, number: str, *, store: Store
         request, store, number, key="cancellation", form=CancellationAnswerForm(request.POST),
         call=lambda order, now, **kw: services.cancellation_answer(
             order=order, seller=request.user, now=now, **kw),
-        notice=lambda form: "You accepted the cancellation: the order is closed and the buyer refunded."
+        notice=lambda form: gettext("You accepted the cancellation: the order is closed and the buyer "
+                                    "refunded.")
         if form.cleaned_data["answer"] == "accept"
-        else "You refused the cancellation: the order goes on. Ship it before the deadline.",
+        else gettext("You refused the cancellation: the order goes on. Ship it before the deadline."),
     )
 
 
@@ -369,9 +382,9 @@ def order_extension_answer(request: HttpRequest, number: str, *, store: Store) -
         request, store, number, key="extension", form=ExtensionAnswerForm(request.POST),
         call=lambda order, now, **kw: services.extension_answer(
             order=order, seller=request.user, now=now, **kw),
-        notice=lambda form: "You accepted the extension: the promised delivery time and buyer "
-                            "protection moved." if form.cleaned_data["answer"] == "accept"
-        else "You refused the extension: nothing changes.",
+        notice=lambda form: gettext("You accepted the extension: the promised delivery time and buyer "
+                                    "protection moved.") if form.cleaned_data["answer"] == "accept"
+        else gettext("You refused the extension: nothing changes."),
     )
 
 
@@ -383,6 +396,6 @@ def order_tracking_add(request: HttpRequest, number: str, *, store: Store) -> Ht
         request, store, number, key="tracking", form=TrackingEventForm(request.POST, now=clock.now()),
         call=lambda order, now, **kw: services.tracking_event_record(
             order=order, now=now, source=TrackingEvent.Source.SELLER, **kw),
-        notice=lambda form: "Tracking event added: "
-                            f"{TrackingEvent.Status(form.cleaned_data['status']).label}.",
+        notice=lambda form: gettext("Tracking event added: %(status)s.") % {
+            "status": TrackingEvent.Status(form.cleaned_data["status"]).label},
     )

@@ -322,7 +322,7 @@ def checkout_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if failed:  # PAY-2: the catalogue's message and what to do next
         error = decline_get(failed[0].failure_code).text
         if len(failed) < len(payments):
-            error = "Part of this checkout was paid; the rest was not. " + error
+            error = gettext("Part of this checkout was paid; the rest was not.") + " " + error
         context = _pay_context(request, checkout, error=error)
         return render(request, "orders/checkout_pay.html", context, status=402)
     if any(p.state == "processing" for p in payments):
@@ -344,7 +344,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     try:
         orders = selectors.buyer_orders(buyer=request.user, status=status)
     except ValueError:
-        filter_error = "There is no such status filter; showing all your orders."
+        filter_error = gettext("There is no such status filter; showing all your orders.")
         status = ""
         orders = selectors.buyer_orders(buyer=request.user)
     page = Paginator(orders, ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -432,7 +432,8 @@ def _paid_with(order: Order) -> list:
     if not order.paid_at:
         return []
     return [
-        {"code": code, "label": METHODS[code].label if code in METHODS else "Your Hmong Artisans balance"}
+        {"code": code,
+         "label": METHODS[code].label if code in METHODS else gettext("Your Hmong Artisans balance")}
         for code in order_paid_with(order)
     ]
 
@@ -493,7 +494,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
         number,
         action="cancel",
         run=lambda order, data, now: services.order_cancel_unpaid(order=order, buyer=request.user, now=now),
-        done="The order is cancelled.",
+        done=gettext("The order is cancelled."),
     )
 
 
@@ -509,7 +510,7 @@ def order_request_cancellation(request: HttpRequest, number: str) -> HttpRespons
         run=lambda order, data, now: services.order_request_cancellation(
             order=order, buyer=request.user, reason=data["reason"], now=now
         ),
-        done="Your cancellation request was sent to the seller.",
+        done=gettext("Your cancellation request was sent to the seller."),
     )
 
 
@@ -522,7 +523,7 @@ def order_confirm_receipt(request: HttpRequest, number: str) -> HttpResponse:
         number,
         action="confirm_receipt",
         run=lambda order, data, now: services.order_confirm_receipt(order=order, buyer=request.user, now=now),
-        done="Thank you: receipt confirmed.",
+        done=gettext("Thank you: receipt confirmed."),
     )
 
 
@@ -538,7 +539,7 @@ def order_request_extension(request: HttpRequest, number: str) -> HttpResponse:
         run=lambda order, data, now: services.extension_request(
             order=order, buyer=request.user, days=data["days"], reason=data.get("reason", ""), now=now
         ),
-        done="Your extension request was sent to the seller.",
+        done=gettext("Your extension request was sent to the seller."),
     )
 
 

@@ -44,7 +44,7 @@ def saved_card_for_token(*, owner, provider: PaymentProvider, token: str) -> Sav
         raise DomainError(
             _("Choose one of your own cards."),
             code="unknown_card",
-            fields={"token": ["This is not one of your saved cards."]},
+            fields={"token": [_("This is not one of your saved cards.")]},
             status=422,
         )
     return card
@@ -89,7 +89,7 @@ def saved_card_remove(*, owner, card_id: int, password: str, provider: PaymentPr
         raise DomainError(
             _("The password is not right, so the card was kept."),
             code="wrong_password",
-            fields={"password": ["Enter your account password to remove this card."]},
+            fields={"password": [_("Enter your account password to remove this card.")]},
             status=422,
         )
     provider = provider or get_provider(card.provider)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from core.errors import DomainError
 from payments.models import Refund
@@ -64,12 +64,12 @@ def _m(code, label, destination, confirms=IMMEDIATE, countries=(), currencies=()
 
 
 _ORIGINAL, _BALANCE, _COUPON = Destination.ORIGINAL, Destination.BALANCE, Destination.COUPON
-_WAITS = "the order waits until the money arrives."
+_WAITS = gettext_lazy("the order waits until the money arrives.")
 
 METHODS: dict[str, PaymentMethod] = {
     m.code: m
     for m in [
-        _m("card", "Card", _ORIGINAL),
+        _m("card", gettext_lazy("Card"), _ORIGINAL),
         _m("paypal", "PayPal", _ORIGINAL, hint=gettext_lazy(
             "You confirm the payment in your PayPal account.")),
         _m("ideal", "iDEAL", _ORIGINAL, countries=["NL"], currencies=["EUR"]),
@@ -79,11 +79,12 @@ METHODS: dict[str, PaymentMethod] = {
         _m("sofort", "Sofort", _ORIGINAL, countries=["DE", "AT", "BE", "NL", "IT", "ES"], currencies=["EUR"]),
         _m("bancontact", "Bancontact", _ORIGINAL, countries=["BE"], currencies=["EUR"]),
         _m("mercadopago", "Mercado Pago", _ORIGINAL, countries=["MX", "BR"]),
-        _m("oney", "Oney (pay in instalments)", _ORIGINAL, countries=["FR"], currencies=["EUR"]),
-        _m("cash", "Cash payment at a partner shop", _BALANCE, LATER,
+        _m("oney", gettext_lazy("Oney (pay in instalments)"), _ORIGINAL, countries=["FR"],
+           currencies=["EUR"]),
+        _m("cash", gettext_lazy("Cash payment at a partner shop"), _BALANCE, LATER,
            hint=format_lazy(
                gettext_lazy("Pay at the counter with the reference we give you; {WAITS}"), WAITS=_WAITS)),
-        _m("bank_transfer", "Bank transfer", _BALANCE, LATER,
+        _m("bank_transfer", gettext_lazy("Bank transfer"), _BALANCE, LATER,
            hint=format_lazy(
                gettext_lazy("Transfer the amount with the reference we give you; {WAITS}"), WAITS=_WAITS)),
         _m("boleto", "Boleto", _BALANCE, LATER, countries=["BR"],
@@ -91,7 +92,7 @@ METHODS: dict[str, PaymentMethod] = {
         _m("western_union", "Western Union", _BALANCE, LATER,
            hint=gettext_lazy(
                "Send the money with the reference we give you; the order waits until it arrives.")),
-        _m("cod", "Cash on delivery", _COUPON, ON_DELIVERY, countries=["SA"],
+        _m("cod", gettext_lazy("Cash on delivery"), _COUPON, ON_DELIVERY, countries=["SA"],
            hint=gettext_lazy("You pay the courier when the parcel arrives.")),
     ]
 }
@@ -101,7 +102,8 @@ def method_get(code: str) -> PaymentMethod:
     """The method called `code`; an unknown one is a field error (422)."""
     method = METHODS.get(code or "")
     if method is None:
-        message = f"Unknown payment method. Choose one of: {', '.join(METHODS)}."
+        message = gettext("Unknown payment method. Choose one of: %(choices)s.") % {
+            "choices": ", ".join(METHODS)}
         raise DomainError(message, code="unknown_method", fields={"method": [message]}, status=422)
     return method
 

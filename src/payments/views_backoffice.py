@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit_record
@@ -62,20 +63,23 @@ def parse_amount(text: str, currency: str) -> tuple[int | None, str]:
     else (None, the error to show)."""
     text = (text or "").strip()
     if not text:
-        return None, "Enter the amount to refund."
+        return None, _("Enter the amount to refund.")
     if not _AMOUNT_RE.match(text):
-        return None, f"Enter an amount in {currency} such as 12.50."
+        return None, _("Enter an amount in %(currency)s such as 12.50.") % {"currency": currency}
     exponent = get_currency(currency).exponent
     try:
         number = Decimal(text)
         money = Money.from_decimal(text, currency)
     except (InvalidOperation, ValueError):
-        return None, f"Enter an amount in {currency} such as 12.50."
+        return None, _("Enter an amount in %(currency)s such as 12.50.") % {"currency": currency}
     if Decimal(money.amount).scaleb(-exponent) != number:
-        allowed = f"at most {exponent} decimal{'s' if exponent != 1 else ''}" if exponent else "no decimals"
-        return None, f"{currency} amounts have {allowed}."
+        if not exponent:
+            return None, _("%(currency)s amounts have no decimals.") % {"currency": currency}
+        return None, ngettext("%(currency)s amounts have at most %(count)s decimal.",
+                              "%(currency)s amounts have at most %(count)s decimals.",
+                              exponent) % {"currency": currency, "count": exponent}
     if money.amount <= 0:
-        return None, "The amount must be more than zero."
+        return None, _("The amount must be more than zero.")
     return money.amount, ""
 
 
@@ -96,7 +100,7 @@ def _context(order: Order | None, *, q: str = "", errors=None, values=None, toke
     for payment in (main, balance):
         if payment is not None:
             method = METHODS.get(payment.method)
-            label = method.label if method else ("Platform balance" if payment.method == "balance"
+            label = method.label if method else (_("Platform balance") if payment.method == "balance"
                                                  else payment.method)
             payments.append({"payment": payment, "label": label})
     refunds = list(order.refunds.all())
@@ -141,11 +145,11 @@ def refund(request: HttpRequest, number: str) -> HttpResponse:
     if amount_error:
         errors["amount"] = [amount_error]
     if not reason:
-        errors["reason"] = ["Give the reason for the refund."]
+        errors["reason"] = [_("Give the reason for the refund.")]
     elif len(reason) > REASON_MAX:
-        errors["reason"] = [f"Keep the reason to {REASON_MAX} characters or fewer."]
+        errors["reason"] = [_("Keep the reason to %(max)s characters or fewer.") % {"max": REASON_MAX}]
     if not _TOKEN_RE.match(token):
-        errors["form"] = ["The form has expired; reload the page and try again."]
+        errors["form"] = [_("The form has expired; reload the page and try again.")]
         token = ""
     if errors:
         context = _context(order, q=order.number, errors=errors, values=values, token=token)

@@ -280,9 +280,9 @@ def _price_minor(data: dict, currency: str, *, field: str = "price_minor") -> No
         return
     if price["currency"].strip().upper() != currency:
         raise services.invalid({"price.currency": [
-            f"Prices here are in {currency}; give the amount in {currency}."]})
+            _("Prices here are in %(currency)s; give the amount in %(currency)s.") % {"currency": currency}]})
     if data.get(field) is not None and data[field] != price["amount"]:
-        raise services.invalid({field: ["Give either price_minor or price, not two amounts."]})
+        raise services.invalid({field: [_("Give either price_minor or price, not two amounts.")]})
     data[field] = price["amount"]
 
 
@@ -394,8 +394,8 @@ def variants_delete(request, product_id: int, variant_id: int):
     variant = selectors.seller_variant(product=product, pk=variant_id)
     deleted = services.variant_delete(variant=variant)
     return {"deleted": deleted,
-            "message": "Variant removed." if deleted else
-            "Orders refer to this variant, so it was switched off instead."}
+            "message": _("Variant removed.") if deleted else
+            _("Orders refer to this variant, so it was switched off instead.")}
 
 
 # --- images ------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ class StoreForm(ServiceForm):
                               widget=forms.TextInput(attrs={"maxlength": 160}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
     ships_from = forms.CharField(required=False, label=gettext_lazy("Ships from (country)"),
-                                 widget=_select(country_choices(), "Choose a country…"))
+                                 widget=_select(country_choices(), gettext_lazy("Choose a country…")))
     currency = forms.CharField(required=False, label=gettext_lazy("Currency for new products"),
                                initial="USD", widget=_select(currency_choices()))
 
@@ -156,7 +156,7 @@ class ProductForm(ServiceForm):
     warehouse_country = forms.CharField(
         required=False, label=gettext_lazy("Warehouse country"),
         help_text=gettext_lazy("Needed with domestic delivery."),
-        widget=_select(country_choices(), "No domestic warehouse"),
+        widget=_select(country_choices(), gettext_lazy("No domestic warehouse")),
     )
     shipping_methods = forms.TypedMultipleChoiceField(
         required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
@@ -165,7 +165,7 @@ class ProductForm(ServiceForm):
 
     def __init__(self, *args, store, categories, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].widget = _select(categories, "Choose a category…")
+        self.fields["category"].widget = _select(categories, _("Choose a category…"))
         self.fields["shipping_methods"].choices = [
             (m.pk, f"{m.name} ({m.carrier})") for m in store.shipping_methods.all()
         ]
@@ -226,7 +226,7 @@ class VariantForm(ServiceForm):
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.fields["price"].label = f"Price ({currency})"
+        self.fields["price"].label = _("Price (%(currency)s)") % {"currency": currency}
 
     @classmethod
     def initial_for(cls, variant, currency: str) -> dict:
@@ -291,7 +291,7 @@ class ShippingMethodForm(ServiceForm):
 
 class EstimateForm(ServiceForm):
     country = forms.CharField(required=False, label=gettext_lazy("Destination"),
-                              widget=_select(country_choices(), "Rest of the world"))
+                              widget=_select(country_choices(), gettext_lazy("Rest of the world")))
     min_days = forms.IntegerField(required=False, label=gettext_lazy("Shortest (days)"),
                                   widget=forms.NumberInput(attrs={"min": 1, "max": 120}))
     max_days = forms.IntegerField(required=False, label=gettext_lazy("Longest (days)"),

@@ -237,7 +237,7 @@ def variant_add(request: HttpRequest, pk: int, *, store: Store) -> HttpResponse:
             form.show_domain_error(error)
         else:
             return _variants_response(request, store, pk,
-                                      notice=f"Variant {variant.sku} added.")
+                                      notice=_("Variant %(sku)s added.") % {"sku": variant.sku})
     return _variants_response(request, store, pk, bound_key="new", bound_form=form)
 
 
@@ -254,7 +254,7 @@ def variant_edit(request: HttpRequest, pk: int, variant_pk: int, *, store: Store
             form.show_domain_error(error)
         else:
             return _variants_response(request, store, pk,
-                                      notice=f"Variant {variant.sku} saved.")
+                                      notice=_("Variant %(sku)s saved.") % {"sku": variant.sku})
     return _variants_response(request, store, pk, bound_key=variant.pk, bound_form=form)
 
 
@@ -265,8 +265,8 @@ def variant_delete(request: HttpRequest, pk: int, variant_pk: int, *,
     product = selectors.seller_product(store=store, pk=pk)
     variant = selectors.seller_variant(product=product, pk=variant_pk)
     deleted = services.variant_delete(variant=variant)
-    notice = (f"Variant {variant.sku} removed." if deleted else
-              f"Variant {variant.sku} is switched off: orders still refer to it.")
+    notice = (_("Variant %(sku)s removed.") if deleted else
+              _("Variant %(sku)s is switched off: orders still refer to it.")) % {"sku": variant.sku}
     return _variants_response(request, store, pk, notice=notice)
 
 

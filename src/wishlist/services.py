@@ -57,7 +57,7 @@ def _variant_to_buy(*, product: Product, variant: Variant | None) -> Variant:
     sold = list(product.variants.filter(is_active=True).order_by("position", "id"))
     if variant is not None:
         if variant.product_id != product.pk:
-            message = "This option does not belong to this product."
+            message = gettext("This option does not belong to this product.")
             raise DomainError(
                 message, code="invalid_variant", fields={"variant_id": [message]}, status=422
             )
@@ -69,7 +69,7 @@ def _variant_to_buy(*, product: Product, variant: Variant | None) -> Variant:
     if not any(v.stock > 0 for v in sold):
         raise Conflict(gettext("This product is out of stock."), code="out_of_stock")
     if needs_variant_choice(sold):
-        message = "Choose an option (such as colour or size) before moving it to the cart."
+        message = gettext("Choose an option (such as colour or size) before moving it to the cart.")
         raise DomainError(
             message, code="variant_required", fields={"variant_id": [message]}, status=422
         )

@@ -167,7 +167,7 @@ def test_pay2_the_card_article_lists_every_decline_from_the_catalogue(help_cente
 def test_pay4_the_refund_article_lists_every_method(help_center):
     text = article_text("where-does-my-refund-go")
     for method in METHODS.values():
-        assert method.label in text
+        assert str(method.label) in text
         assert str(method.refund_destination_label) in text
 
 
