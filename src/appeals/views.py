@@ -75,5 +75,8 @@ def document_response(appeal, doc_id: int) -> FileResponse:
     extension = doc.file.name.rsplit(".", 1)[-1]
     response["Content-Disposition"] = f'inline; filename="document-{doc.pk}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
+    # shown inline (staff read identity papers in the browser), so it runs nothing: no scripts,
+    # no requests, no same-origin access even if a file slipped past the content checks
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -281,6 +281,12 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[Transaction | None]:
         new: list[tuple[Transaction, list[Line]]] = []
         for posting in postings:
             found = posted.get(posting.key)
+            if found is not None and found.kind != posting.kind:  # one key is one kind of movement
+                raise Conflict(
+                    gettext("This idempotency key was already used for a different money movement."),
+                    code="idempotency_key_reused",
+                    fields={"key": ["Already used for a different movement."]},
+                )
             if found is None:
                 lines = posting.build(balances)
                 if lines is None:

@@ -45,6 +45,7 @@ def test_PAY_3_my_appeals_and_the_appeal_page_upload_moves_it_under_review(buyer
     doc = AppealDocument.objects.filter(appeal=appeal).first()
     download = client.get(f"/account/appeals/{appeal.pk}/documents/{doc.pk}/")
     assert download.status_code == 200 and download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"  # runs nothing inline
     # the documents are private: kept outside MEDIA_ROOT, so /media/ never serves them
     from pathlib import Path
 

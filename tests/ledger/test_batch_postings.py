@@ -150,3 +150,24 @@ def test_PAY_5_post_many_posts_each_key_once_and_refuses_as_a_whole(shop):
     assert Account.objects.get(pk=escrow.pk).balance_minor == 2000
     assert ledger_problems() == []
     assert Order.objects.get(pk=order.pk).state == State.AWAITING_SHIPMENT
+
+
+def test_PAY_5_post_many_refuses_a_key_reused_for_another_kind_of_movement(shop):
+    """RULE PAY-5: like ledger_post, the batched path never answers a reused key with a movement
+    of a different kind (a programming error caught, not a silent "already posted")."""
+    from core.errors import Conflict
+
+    order = shop.paid_order()
+    escrow = escrow_of(order)
+    revenue = account_get(kind=Account.Kind.PLATFORM_REVENUE, currency="USD", now=T0)
+
+    def posting(kind):
+        return Posting(key="k-1", kind=kind, accounts=[escrow, revenue],
+                       build=lambda balances: [(escrow, -100), (revenue, 100)], now=T0)
+
+    [first] = ledger_post_many([posting("adjustment")])
+    with pytest.raises(Conflict) as error:
+        ledger_post_many([posting("reversal")])
+    assert error.value.code == "idempotency_key_reused"
+    assert Transaction.objects.filter(idempotency_key="k-1").count() == 1
+    assert ledger_problems() == []
