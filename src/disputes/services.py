@@ -1110,6 +1110,21 @@ def team_decide(
 # --- what the deadlines do (deadlines fire these through disputes.deadline_handlers) -----------------
 
 
+def _escalate(locked: Dispute, *, now: dt.datetime, note: str) -> str:
+    """A deadline passed with nobody acting: the dispute team takes over (DSP-4, DSP-5, WAR-1)."""
+    moved = dispute_transition(dispute=locked, to=S.TEAM_REVIEW, actor=A.SYSTEM, now=now, kind="escalated",
+                               note=note)
+    notices.escalated(moved, now=now)
+    return "escalated"
+
+
+def _system_close(locked: Dispute, *, to: DisputeState, kind: str, note: str, now: dt.datetime) -> Dispute:
+    """A deadline closes the dispute without money moving; the order may then complete (BP-2)."""
+    closed = dispute_transition(dispute=locked, to=to, actor=A.SYSTEM, now=now, kind=kind, note=note)
+    after_close(closed.order, now)
+    notices.closed(closed, now=now)
+    return closed
+
 def seller_answer_expire(*, dispute: Dispute, now: dt.datetime) -> str:
     """DSP-2: no answer in 5 days → the buyer's request is granted. WAR-1: → the dispute team."""
     with atomic():
@@ -1117,16 +1132,7 @@ def seller_answer_expire(*, dispute: Dispute, now: dt.datetime) -> str:
         if locked.state != S.AWAITING_SELLER:
             return "skipped: dispute moved on"
         if locked.kind == Kind.WARRANTY:
-            moved = dispute_transition(
-                dispute=locked,
-                to=S.TEAM_REVIEW,
-                actor=A.SYSTEM,
-                now=now,
-                kind="escalated",
-                note="The seller did not answer in time.",
-            )
-            notices.escalated(moved, now=now)
-            return "escalated"
+            return _escalate(locked, now=now, note="The seller did not answer in time.")
         if locked.solution not in DISPUTE_SOLUTIONS:
             return "skipped: nothing to grant"
         _grant(
@@ -1147,16 +1153,7 @@ def settle_expire(*, dispute: Dispute, now: dt.datetime) -> str:
         _order, locked = dispute_locked(dispute)
         if locked.state != S.NEGOTIATING:
             return "skipped: dispute moved on"
-        moved = dispute_transition(
-            dispute=locked,
-            to=S.TEAM_REVIEW,
-            actor=A.SYSTEM,
-            now=now,
-            kind="escalated",
-            note="Not settled in time: the dispute team takes over.",
-        )
-        notices.escalated(moved, now=now)
-        return "escalated"
+        return _escalate(locked, now=now, note="Not settled in time: the dispute team takes over.")
 
 
 def return_ship_expire(*, dispute: Dispute, now: dt.datetime) -> str:
@@ -1165,16 +1162,10 @@ def return_ship_expire(*, dispute: Dispute, now: dt.datetime) -> str:
         _order, locked = dispute_locked(dispute)
         if locked.state != S.AWAITING_RETURN:
             return "skipped: dispute moved on"
-        closed = dispute_transition(
-            dispute=locked,
-            to=S.CLOSED_NO_REFUND,
-            actor=A.SYSTEM,
-            now=now,
-            kind="return_not_sent",
+        _system_close(
+            locked, to=S.CLOSED_NO_REFUND, kind="return_not_sent", now=now,
             note="The goods were not sent back in time.",
         )
-        after_close(closed.order, now)
-        notices.closed(closed, now=now)
         return "closed: return not sent"
 
 
@@ -1195,18 +1186,11 @@ def return_confirm_expire(*, dispute: Dispute, now: dt.datetime) -> str:
                 note="The seller did not confirm; the parcel was delivered.",
             )
             return "refunded"
-        moved = dispute_transition(
-            dispute=locked,
-            to=S.TEAM_REVIEW,
-            actor=A.SYSTEM,
-            now=now,
-            kind="escalated",
-            note="The seller did not confirm the item arrived."
-            if is_repair(locked)
-            else "The seller did not confirm and the parcel shows no delivery.",
+        if is_repair(locked):
+            return _escalate(locked, now=now, note="The seller did not confirm the item arrived.")
+        return _escalate(
+            locked, now=now, note="The seller did not confirm and the parcel shows no delivery."
         )
-        notices.escalated(moved, now=now)
-        return "escalated"
 
 
 def evidence_expire(*, dispute: Dispute, now: dt.datetime) -> str:
@@ -1232,16 +1216,9 @@ def warranty_reship_expire(*, dispute: Dispute, now: dt.datetime) -> str:
         _order, locked = dispute_locked(dispute)
         if locked.state != S.REPAIRING:
             return "skipped: dispute moved on"
-        moved = dispute_transition(
-            dispute=locked,
-            to=S.TEAM_REVIEW,
-            actor=A.SYSTEM,
-            now=now,
-            kind="escalated",
-            note="The seller did not send the repaired or replacement item in time.",
+        return _escalate(
+            locked, now=now, note="The seller did not send the repaired or replacement item in time."
         )
-        notices.escalated(moved, now=now)
-        return "escalated"
 
 
 def warranty_outcome_expire(*, dispute: Dispute, now: dt.datetime) -> str:
@@ -1250,14 +1227,8 @@ def warranty_outcome_expire(*, dispute: Dispute, now: dt.datetime) -> str:
         _order, locked = dispute_locked(dispute)
         if locked.state != S.RESHIPPED:
             return "skipped: dispute moved on"
-        closed = dispute_transition(
-            dispute=locked,
-            to=S.RESOLVED,
-            actor=A.SYSTEM,
-            now=now,
-            kind="warranty_outcome_silent",
+        _system_close(
+            locked, to=S.RESOLVED, kind="warranty_outcome_silent", now=now,
             note="The buyer did not reopen the request in time.",
         )
-        after_close(closed.order, now)
-        notices.closed(closed, now=now)
         return "resolved"
