@@ -10,6 +10,7 @@ selector that counts what is waiting.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -62,9 +63,22 @@ def _tiles() -> list[dict]:
     return tiles
 
 
+def staff_required(view):
+    """Active staff only (OPS-1): anonymous visitors sign in first, anybody else gets 404 (the
+    back office does not admit that a screen exists)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (user.is_staff and user.is_active):
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_required
 def backoffice_index(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not request.user.is_staff:
-        raise Http404
     return render(request, "core/backoffice_index.html", {"tiles": _tiles()})

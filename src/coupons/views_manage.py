@@ -11,10 +11,8 @@ signed in who is not active staff, and sends anonymous visitors to sign in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.models import Product, Store
 from core import clock
 from core.errors import DomainError, NotFound
+from core.views_backoffice import staff_required
 from coupons import manage
 from coupons.forms import PromotionForm, SalePageForm
 from coupons.models import SalePage
@@ -43,21 +42,6 @@ class Scope:
 
     def url(self, name: str, *args) -> str:
         return reverse(f"{self.namespace}:{name}", args=args)
-
-
-def staff_required(view):
-    """Active staff only: anonymous visitors sign in first, anybody else gets 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (user.is_staff and user.is_active):
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _seller_scope(store: Store) -> Scope:

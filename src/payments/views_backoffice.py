@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 import secrets
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +27,7 @@ from core.audit import audit_record
 from core.clock import now, real_now
 from core.errors import DomainError
 from core.money import Money, get_currency
+from core.views_backoffice import staff_required
 from orders.models import Order, OrderEvent
 from orders.selectors import order_refunds
 from orders.states import Actor
@@ -39,19 +38,6 @@ from payments.services import order_payments, order_refundable_minor, refund_ord
 REASON_MAX = 200
 _AMOUNT_RE = re.compile(r"^-?\d{1,12}(?:\.\d{1,12})?$")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def staff_required(view):
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (user.is_staff and user.is_active):
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def new_token() -> str:
