@@ -151,6 +151,7 @@ def client_main(index: int, duration: float, discounts: int = 2) -> None:
     buyer = User.objects.get(email=f"buyer{index}@bench.test")
     address = Address.objects.get(user=buyer)
     variants = list(Variant.objects.filter(product__store__name=f"Bench store {index}").order_by("pk"))
+    backend = _backend_cpu_reader()
     n, started = 0, time.perf_counter()
     measure_from = started + WARMUP
     measured_at, first_key = None, None
@@ -158,6 +159,7 @@ def client_main(index: int, duration: float, discounts: int = 2) -> None:
         now_perf = time.perf_counter()
         if measured_at is None and now_perf >= measure_from:
             measured_at, first_key = now_perf, n + 1
+            cpu_from, backend_from = time.process_time(), backend()
         if measured_at is not None and now_perf - measured_at >= duration:
             break
         n += 1
@@ -166,6 +168,7 @@ def client_main(index: int, duration: float, discounts: int = 2) -> None:
         checkout = checkout_place(buyer=buyer, address=address, idempotency_key=f"b{index}-{n}", now=now)
         checkout_pay(checkout=checkout, token=SUCCESS_TOKEN, idempotency_key=f"p{index}-{n}", now=now)
     elapsed = time.perf_counter() - measured_at
+    cpu, backend_cpu = time.process_time() - cpu_from, backend() - backend_from
     # Counted after the clock stops, in one query: the measured checkouts' orders that are paid
     # (awaiting shipment: not closed by the ORD-8 review) with exactly `discounts` discounts.
     measured = [f"b{index}-{k}" for k in range(first_key, n + 1)]
@@ -177,7 +180,33 @@ def client_main(index: int, duration: float, discounts: int = 2) -> None:
         .filter(n_discounts=discounts)
         .count()
     )
-    print(f"orders={counted} seconds={elapsed:.3f}", flush=True)
+    done = max(n - first_key + 1, 1)
+    print(
+        f"orders={counted} seconds={elapsed:.3f} client_cpu_ms={1000 * cpu / done:.2f} "
+        f"server_cpu_ms={1000 * backend_cpu / done:.2f}",
+        flush=True,
+    )
+
+
+def _backend_cpu_reader():
+    """CPU seconds used so far by this client's PostgreSQL backend (read from /proc: the server
+    is on this machine); a reader of 0.0 when it cannot be read."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / ticks
+        except OSError:
+            return 0.0
+
+    return read
 
 
 def profile_main(orders: int) -> None:
@@ -263,12 +292,17 @@ def run_clients(env: dict[str, str], clients: int, duration: float, coupons: boo
         out, _ = proc.communicate(timeout=duration + 300)
         if proc.returncode != 0:
             raise SystemExit(f"a client failed (exit {proc.returncode})")
-        match = re.search(r"orders=(\d+) seconds=([\d.]+)", out)
+        match = re.search(
+            r"orders=(\d+) seconds=([\d.]+) client_cpu_ms=([\d.]+) server_cpu_ms=([\d.]+)", out
+        )
         orders, seconds = int(match.group(1)), float(match.group(2))
         total_orders += orders
         rates.append(orders / seconds)
         what = "with two coupons" if coupons else "without coupons"
-        log(f"client: {orders} orders paid {what} in {seconds:.1f} s ({orders / seconds:.1f}/s)")
+        log(
+            f"client: {orders} orders paid {what} in {seconds:.1f} s ({orders / seconds:.1f}/s); "
+            f"CPU per order: client {match.group(3)} ms, its PostgreSQL backend {match.group(4)} ms"
+        )
     return sum(rates)
 
 

@@ -230,10 +230,16 @@ def test_database_url_postgres(monkeypatch, tmp_path):
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("hmong", "shop", "s@cret")
     assert (db["HOST"], db["PORT"]) == ("db.internal", 6543)
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "server_side_binding": True}
     assert db["CONN_MAX_AGE"] == 60
     assert db["CONN_HEALTH_CHECKS"] is True
     assert values["IS_POSTGRES"] is True
+
+
+def test_server_side_binding_can_be_turned_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("DB_SERVER_SIDE_BINDING", "false")
+    values = load_settings(monkeypatch, tmp_path, "postgres://shop@db.internal/hmong")
+    assert values["DATABASES"]["default"]["OPTIONS"] == {"server_side_binding": False}
 
 
 def test_database_url_sqlite(monkeypatch, tmp_path):
