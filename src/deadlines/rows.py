@@ -49,7 +49,9 @@ def _cursor():
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.ensure_connection()
-    return connection.make_cursor(ServerBindingCursor(connection.connection))
+    # _prepare_cursor: the debug wrapper when queries are logged (CaptureQueriesContext,
+    # assertNumQueries), so these statements are counted like the ORM's.
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
 def _is_plain(field) -> bool:

@@ -81,7 +81,7 @@ def test_RFD_1_100_concurrent_10_percent_refunds_exactly_10_succeed():
     if free < REFUNDS + SPARE:
         pytest.skip(
             f"100 refunds at once need {REFUNDS + SPARE} free PostgreSQL connections; this server "
-            f"accepts {free} more. Raise max_connections (.ci/run sets it to 300)."
+            f"accepts {free} more. Raise max_connections (.ci/run sets it to 1,200)."
         )
     order = Shop().paid_order()
     tenth = order.total_minor // 10
