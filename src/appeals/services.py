@@ -35,6 +35,7 @@ from core.calendar import add_business_days
 from core.errors import Conflict, DomainError, NotFound
 from core.i18n import lazy_text
 from core.policy import policy
+from deadlines.rows import sql_row
 from deadlines.services import deadline_arm, deadline_disarm
 from notifications.services import notify, notify_many
 
@@ -102,11 +103,30 @@ def appeal_pending_for(*, buyer) -> Appeal | None:
     )
 
 
-def appeal_refuse_card_payment(*, buyer) -> None:
-    """PAY-3: while an appeal waits for documents, no new card payment (409 appeal_pending)."""
-    pending = appeal_pending_for(buyer=buyer)
-    if pending is not None:
-        url = appeal_url(pending)
+_PENDING_ID_SQL = (
+    '(SELECT a."id" FROM "appeals_appeal" a WHERE a."buyer_id" = %s AND a."state" = %s '
+    'ORDER BY a."created_at", a."id" LIMIT 1)'
+)
+UNKNOWN = object()
+
+
+def appeal_pending_id_sql(*, buyer_id: int) -> tuple[str, list]:
+    """appeal_pending_for's appeal id as a scalar subquery (sql, params), for a caller to read it
+    within a statement it runs anyway, and pass it to appeal_refuse_card_payment."""
+    return _PENDING_ID_SQL, [buyer_id, AppealState.AWAITING_DOCUMENTS.value]
+
+
+def appeal_refuse_card_payment(*, buyer, pending_id=UNKNOWN) -> None:
+    """PAY-3: while an appeal waits for documents, no new card payment (409 appeal_pending).
+
+    `pending_id`: the value of appeal_pending_id_sql() when the caller read it already."""
+    if buyer is None or not getattr(buyer, "pk", None):
+        return
+    if pending_id is UNKNOWN:  # appeal_pending_for's appeal, only its id
+        sql, params = appeal_pending_id_sql(buyer_id=buyer.pk)
+        pending_id = sql_row(f"SELECT {sql}", params)[0]
+    if pending_id is not None:
+        url = reverse("appeals:detail", args=[pending_id])
         raise Conflict(
             _("A card payment of yours is waiting for verification documents. Send them first "
               "(%(url)s); you can pay by card again once they are in.") % {"url": url},

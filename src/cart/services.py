@@ -7,13 +7,15 @@ it again under a lock.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cart.models import CartLine
 from cart.selectors import MAX_LINE_QUANTITY, variant_is_sold
 from catalog.models import Variant
 from core.errors import Conflict, DomainError, NotFound
+from deadlines.rows import db_datetime, for_update, sql_row
 
 
 def _check_quantity(quantity: object) -> int:
@@ -42,21 +44,44 @@ def _locked_variant(variant: Variant) -> Variant:
 
 
 def _check_stock(*, variant: Variant, quantity: int, already: int = 0) -> None:
-    if not variant_is_sold(variant):
+    _check_stock_values(
+        sold=variant_is_sold(variant), stock=variant.stock, quantity=quantity, already=already
+    )
+
+
+def _check_stock_values(*, sold: bool, stock: int, quantity: int, already: int = 0) -> None:
+    if not sold:
         raise Conflict(_("This item is no longer sold."), code="unavailable")
-    if variant.stock <= 0:
+    if stock <= 0:
         raise Conflict(_("This item is out of stock."), code="out_of_stock")
-    if quantity > variant.stock:
+    if quantity > stock:
         if already:
-            counts = {"stock": variant.stock, "already": already}
+            counts = {"stock": stock, "already": already}
             message = (
                 _("Only %(stock)s left, and %(already)s already in your cart.") % counts
-                if already < variant.stock
+                if already < stock
                 else _("Only %(stock)s left, and you already have them all in your cart.") % counts
             )
         else:
-            message = _("Only %(stock)s left.") % {"stock": variant.stock}
+            message = _("Only %(stock)s left.") % {"stock": stock}
         raise Conflict(message, code="not_enough_stock", fields={"quantity": [message]})
+
+
+# cart_add in two statements: the variant (with its product's and store's flags) read under its
+# row lock, then the line merged by one upsert whose quantity is added by the database (so a
+# concurrent add of the same variant is counted). The checks run on what the upsert returns; a
+# refusal raises, and cart_add's transaction (or savepoint) takes the write back.
+_VARIANT_SQL = (
+    'SELECT v.price_minor, v.stock, v.is_active AND p.is_active AND s.is_active FROM "catalog_variant" v'
+    ' JOIN "catalog_product" p ON p.id = v.product_id JOIN "catalog_store" s ON s.id = p.store_id'
+    " WHERE v.id = %s"
+)
+_LINE_UPSERT_SQL = (
+    'INSERT INTO "cart_cartline" ("user_id", "variant_id", "quantity", "price_seen_minor", "added_at")'
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, variant_id) DO UPDATE SET"
+    ' quantity = "cart_cartline".quantity + excluded.quantity, price_seen_minor = excluded.price_seen_minor'
+    " RETURNING id, quantity, added_at"
+)
 
 
 @transaction.atomic
@@ -68,23 +93,27 @@ def cart_add(*, user, variant: Variant, quantity: int) -> CartLine:
     remembers the unit price the buyer saw now (price_seen_minor).
     """
     quantity = _check_quantity(quantity)
-    variant = _locked_variant(variant)
-    line = CartLine.objects.select_for_update().filter(user=user, variant=variant).first()
-    already = line.quantity if line else 0
-    total = already + quantity
+    row = sql_row(_VARIANT_SQL + for_update("v"), [variant.pk])  # locked first, as checkout does
+    if row is None:
+        raise Variant.DoesNotExist("Variant matching query does not exist.")
+    price_minor, stock, sold = row
+    added_at = timezone.now()
+    line_id, total, line_added_at = sql_row(
+        _LINE_UPSERT_SQL, [user.pk, variant.pk, quantity, price_minor, added_at]
+    )
+    already = total - quantity
     if total > MAX_LINE_QUANTITY:
         message = _("A cart line holds at most %(max)s units.") % {"max": MAX_LINE_QUANTITY}
         raise DomainError(
             message, code="invalid_quantity", fields={"quantity": [message]}, status=422
         )
-    _check_stock(variant=variant, quantity=total, already=already)
-    if line is None:
-        return CartLine.objects.create(
-            user=user, variant=variant, quantity=total, price_seen_minor=variant.price_minor
-        )
-    line.quantity = total
-    line.price_seen_minor = variant.price_minor
-    line.save(update_fields=["quantity", "price_seen_minor"])
+    _check_stock_values(sold=bool(sold), stock=stock, quantity=total, already=already)
+    line = CartLine(
+        id=line_id, user_id=user.pk, variant_id=variant.pk, quantity=total, price_seen_minor=price_minor,
+        added_at=added_at if not already else db_datetime(line_added_at),
+    )
+    line._state.adding, line._state.db = False, connection.alias
+    line._state.fields_cache["user"] = user
     return line
 
 

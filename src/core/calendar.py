@@ -12,8 +12,11 @@ time is kept and the UTC offset follows the zone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,10 +28,48 @@ def business_zone() -> ZoneInfo:
     return ZoneInfo(settings.BUSINESS_TIME_ZONE)
 
 
+# Holidays already read by the caller's own statement, for the code it runs (see holidays_known).
+_known: ContextVar[frozenset[dt.date] | None] = ContextVar("known_holidays", default=None)
+
+
 def load_holidays() -> frozenset[dt.date]:
+    known = _known.get()
+    if known is not None:
+        return known
     from core.models import Holiday
 
     return frozenset(Holiday.objects.values_list("date", flat=True))
+
+
+def holidays_sql() -> str:
+    """A scalar subquery giving every holiday as one text ("YYYY-MM-DD,YYYY-MM-DD,…", or NULL
+    when there is none), for a hot path to read the calendar inside a statement it runs anyway;
+    turn it into dates with holidays_from_text."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return "(SELECT string_agg(to_char(h.date, 'YYYY-MM-DD'), ',' ORDER BY h.date) FROM core_holiday h)"
+    return "(SELECT group_concat(h.date, ',') FROM core_holiday h)"
+
+
+@functools.lru_cache(maxsize=8)
+def holidays_from_text(text: str | None) -> frozenset[dt.date]:
+    """The dates of a holidays_sql() value; parsed once per distinct value (the text is the whole
+    calendar, so a holiday added or changed in any process gives a new text, never a stale set)."""
+    if not text:
+        return frozenset()
+    return frozenset(dt.date.fromisoformat(day) for day in text.split(","))
+
+
+@contextlib.contextmanager
+def holidays_known(holidays: frozenset[dt.date]) -> Iterator[None]:
+    """Inside this block load_holidays() returns `holidays` (read by the caller in this
+    transaction, e.g. with holidays_sql()) instead of querying core.Holiday again."""
+    token = _known.set(holidays)
+    try:
+        yield
+    finally:
+        _known.reset(token)
 
 
 def is_business_day(day: dt.date, holidays: Iterable[dt.date] | None = None) -> bool:

@@ -1,13 +1,14 @@
 """Named counters kept in the database, shared by every process."""
 
-from django.db.models import F
-
 from core.models import Counter
+from deadlines.rows import sql_run
+
+# Fixed SQL (prepared once per connection on PostgreSQL): a checkout bumps the catalog version.
+_BUMP_SQL = 'UPDATE "core_counter" SET "value" = "value" + 1 WHERE "name" = %s'
 
 
 def counter_bump(name: str) -> None:
-    updated = Counter.objects.filter(name=name).update(value=F("value") + 1)
-    if not updated:
+    if not sql_run(_BUMP_SQL, [name]):
         Counter.objects.get_or_create(name=name, defaults={"value": 1})
 
 

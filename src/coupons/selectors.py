@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Count, IntegerField, Q, Sum, Value
+from django.db.models import IntegerField, Sum, Value
 from django.utils.translation import gettext as _
 
 from core.money import Money, convert
@@ -21,8 +21,8 @@ from coupons.models import (
     Promotion,
     Redemption,
     RefundCouponUse,
-    StoreFollow,
 )
+from deadlines.rows import db_datetime, for_update, in_sql, sql_row, sql_rows
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
 
@@ -155,31 +155,113 @@ def offer_of(promotion: Promotion) -> engine.Offer:
     return _offers([promotion])[0]
 
 
+# One statement reads the checkout's promotions with their product and category lists (one row
+# per list entry, or one row with NULLs for a promotion limited to nothing): the stores' running
+# instant discounts, the buyer's collected coupons, the typed codes. With the buyer's row lock
+# (checkout), the statement joins accounts_user and takes its row lock FOR UPDATE OF it.
+_OFFER_COLUMNS = (
+    'p."id", p."kind", p."title", p."currency", p."starts_at", p."ends_at", p."store_id", p."code", '
+    'p."percent_bp", p."amount_minor", p."max_discount_minor", p."min_spend_minor", p."eligible_users", '
+    'p."per_user_limit", p."total_stock", p."redeemed_count", p."paused", x."ref", x."is_category"'
+)
+_OFFER_LISTS = (
+    'LEFT JOIN (SELECT "promotion_id", "product_id" AS "ref", 0 AS "is_category" '
+    'FROM "coupons_promotion_products" '
+    'UNION ALL SELECT "promotion_id", "category_id", 1 FROM "coupons_promotion_categories") x '
+    'ON x."promotion_id" = p."id"'
+)
+
+
+def _checkout_offers_sql(*, buyer_id: int, store_ids, codes: Sequence[str], now: dt.datetime, lock: bool):
+    stores, store_params = in_sql(sorted(store_ids))
+    of_stores = f'(p."store_id" {stores} OR p."store_id" IS NULL)'  # a store's, or a platform one
+    instant = (
+        f'(p."kind" = %s AND p."store_id" {stores} AND NOT p."paused" '
+        'AND p."starts_at" <= %s AND p."ends_at" > %s)'
+    )
+    params: list = [Kind.STORE_INSTANT.value, *store_params, now, now]
+    collected = (
+        '(p."kind" IN (%s, %s) AND p."id" IN '
+        f'(SELECT c."promotion_id" FROM "coupons_collectedcoupon" c WHERE c."user_id" = %s) AND {of_stores})'
+    )
+    params += [*(k.value for k in COLLECTED_KINDS), buyer_id, *store_params]
+    which = f"{instant} OR {collected}"
+    if codes:
+        holders = ", ".join(["%s"] * len(codes))
+        which += f' OR (p."kind" IN (%s, %s) AND p."code" IN ({holders}) AND {of_stores})'
+        params += [*(k.value for k in CODE_KINDS), *codes, *store_params]
+    if not lock:
+        sql = (
+            f'SELECT {_OFFER_COLUMNS} FROM "coupons_promotion" p {_OFFER_LISTS} '
+            f'WHERE NOT p."archived" AND ({which}) ORDER BY p."id"'
+        )
+        return sql, params
+    sql = (
+        f'SELECT {_OFFER_COLUMNS} FROM "accounts_user" u '
+        f'INNER JOIN "coupons_promotion" p ON NOT p."archived" AND ({which}) {_OFFER_LISTS} '
+        f'WHERE u."id" = %s ORDER BY p."id"{for_update(of="u")}'
+    )
+    return sql, [*params, buyer_id]
+
+
+
+
+def _offers_from_rows(rows) -> list[engine.Offer]:
+    """Offers from _checkout_offers_sql's rows (grouped by promotion id, in id order)."""
+    offers: list[engine.Offer] = []
+    current, products, categories = None, set(), set()
+
+    def close():
+        (pk, kind, title, currency, starts_at, ends_at, store_id, code, percent_bp, amount_minor,
+         max_discount_minor, min_spend_minor, eligible_users, per_user_limit, total_stock, redeemed,
+         paused) = current[:17]
+        offers.append(
+            engine.Offer(
+                id=pk, kind=kind, title=title, currency=currency,
+                starts_at=db_datetime(starts_at), ends_at=db_datetime(ends_at),
+                store_id=store_id, code=code, percent_bp=percent_bp, amount_minor=amount_minor,
+                max_discount_minor=max_discount_minor, min_spend_minor=min_spend_minor,
+                eligible_users=eligible_users,
+                product_ids=frozenset(products), category_ids=frozenset(categories),
+                per_user_limit=per_user_limit,
+                stock_left=None if total_stock is None else max(total_stock - redeemed, 0),
+                paused=bool(paused),  # archived ones are not read
+            )
+        )
+
+    for row in rows:
+        if current is None or row[0] != current[0]:
+            if current is not None:
+                close()
+            current, products, categories = row, set(), set()
+        ref, is_category = row[17], row[18]
+        if ref is not None:
+            (categories if is_category else products).add(ref)
+    if current is not None:
+        close()
+    return offers
+
+
 def offers_for_checkout(
-    *, buyer, store_ids: Iterable[int], codes: Sequence[str], now: dt.datetime
+    *, buyer, store_ids: Iterable[int], codes: Sequence[str], now: dt.datetime, lock_buyer: bool = False
 ) -> tuple[list[engine.Offer], dict[str, engine.Refusal]]:
     """The offers a checkout may use: the stores' running instant discounts, the buyer's
     collected coupons (valid or not — the engine says why not) and the typed promo codes.
-    Unknown codes come back as refusals ("unknown_code")."""
-    store_ids = set(store_ids)
-    live = Q(archived=False)
-    instant = Q(
-        kind=Kind.STORE_INSTANT, store_id__in=store_ids, paused=False, starts_at__lte=now, ends_at__gt=now
-    )
-    collected = Q(
-        kind__in=COLLECTED_KINDS,
-        pk__in=CollectedCoupon.objects.filter(user=buyer).values("promotion_id"),
-    ) & (Q(store_id__in=store_ids) | Q(store__isnull=True))
-    query = instant | collected
-    refusals: dict[str, engine.Refusal] = {}
+    Unknown codes come back as refusals ("unknown_code").
+
+    One statement (promotions with their product/category lists). `lock_buyer` (the checkout,
+    CPN-8): the same statement locks the buyer's row (SELECT … FOR UPDATE OF it) — when at
+    least one promotion is found; with none, no lock is taken."""
     codes = [c for c in dict.fromkeys(code_normalise(c) for c in codes) if c]
-    if codes:
-        query |= Q(kind__in=CODE_KINDS, code__in=codes) & (Q(store_id__in=store_ids) | Q(store__isnull=True))
-    promotions = list(Promotion.objects.filter(live & query).order_by("pk"))
-    found_codes = {p.code for p in promotions if p.code}
+    sql, params = _checkout_offers_sql(
+        buyer_id=buyer.pk, store_ids=set(store_ids), codes=codes, now=now, lock=lock_buyer
+    )
+    offers = _offers_from_rows(sql_rows(sql, params))
+    refusals: dict[str, engine.Refusal] = {}
+    found_codes = {o.code for o in offers if o.code}
     for code in codes:
         if code not in found_codes:
-            if Promotion.objects.filter(kind=Kind.STORE_CODE, code=code, archived=False).exists():
+            if sql_row(_STORE_CODE_EXISTS, [Kind.STORE_CODE.value, code]) is not None:
                 refusals[code] = engine.Refusal(
                     "not_for_these_products", _("This code is for another store.")
                 )
@@ -187,52 +269,84 @@ def offers_for_checkout(
                 refusals[code] = engine.Refusal(
                     "unknown_code", _("There is no promo code %(code)s.") % {"code": code}
                 )
-    return _offers(promotions), refusals
+    return offers, refusals
+
+
+_STORE_CODE_EXISTS = (
+    'SELECT 1 FROM "coupons_promotion" WHERE "kind" = %s AND "code" = %s AND NOT "archived" LIMIT 1'
+)
 
 
 def buyer_facts(
-    *, user, promotion_ids: Iterable[int], offers: Sequence[engine.Offer] | None = None
+    *,
+    user,
+    promotion_ids: Iterable[int],
+    offers: Sequence[engine.Offer] | None = None,
+    limit_reachable_only: bool = False,
 ) -> engine.BuyerIn:
     """What the conditions need to know about the buyer: first order, follows, uses, wallet.
 
-    With `offers`, only what those offers' conditions need is read."""
-    from orders.models import Order
+    With `offers`, only what those offers' conditions need is read. One statement (UNION ALL
+    of what is needed, told apart by a marker column), none when nothing is needed.
 
+    `limit_reachable_only` (the checkout, under the buyer's row lock): the uses are counted only
+    for the promotions whose redeemed_count reaches their per-user limit. redeemed_count counts
+    every active redemption of the promotion (it moves with them, in the same transaction), so
+    the buyer's own uses can reach the limit only then; elsewhere they stay below it, all the
+    engine asks (used ≥ limit), and a coupon used often under a large limit costs no count."""
     if user is None or not getattr(user, "is_authenticated", False):
         return engine.BuyerIn(user_id=None)
     ids = list(promotion_ids)
-    used, collected = {}, set()
-    if ids:  # the uses (counts ≥ 1) and the collected coupons (marked -1) in one statement
-        uses = (
-            Redemption.objects.filter(user=user, promotion_id__in=ids, status=Redemption.Status.ACTIVE)
-            .order_by()
-            .values("promotion_id")
-            .annotate(n=Count("pk"))
-            .values_list("promotion_id", "n")
-        )
-        held = (
-            CollectedCoupon.objects.filter(user=user, promotion_id__in=ids).order_by()
-            .annotate(n=Value(-1, output_field=IntegerField()))
-            .values_list("promotion_id", "n")
-        )
-        for pid, n in uses.union(held, all=True):
-            if n < 0:
-                collected.add(pid)
-            else:
-                used[pid] = n
     needs = (
         {o.eligible_users for o in offers}
         if offers is not None
         else {Eligible.NEW_BUYERS, Eligible.FOLLOWERS}
     )
-    follows = (
-        StoreFollow.objects.filter(user=user) if Eligible.FOLLOWERS in needs else StoreFollow.objects.none()
-    )
+    parts, params = [], []
+    if ids:  # the uses (counts ≥ 1) and the collected coupons
+        frag, p = in_sql(ids)
+        if limit_reachable_only:
+            parts.append(
+                'SELECT 0, p."id", (SELECT COUNT(*) FROM "coupons_redemption" r '
+                'WHERE r."promotion_id" = p."id" AND r."user_id" = %s AND r."status" = %s) '
+                'FROM "coupons_promotion" p '
+                f'WHERE p."id" {frag} AND p."redeemed_count" >= p."per_user_limit"'
+            )
+            params += [user.pk, Redemption.Status.ACTIVE.value, *p]
+        else:
+            parts.append(
+                'SELECT 0, "promotion_id", COUNT(*) FROM "coupons_redemption" '
+                f'WHERE "user_id" = %s AND "promotion_id" {frag} AND "status" = %s GROUP BY "promotion_id"'
+            )
+            params += [user.pk, *p, Redemption.Status.ACTIVE.value]
+        parts.append(f'SELECT 1, "promotion_id", 0 FROM "coupons_collectedcoupon" '
+                     f'WHERE "user_id" = %s AND "promotion_id" {frag}')
+        params += [user.pk, *p]
+    if Eligible.FOLLOWERS in needs:
+        parts.append('SELECT 2, "store_id", 0 FROM "coupons_storefollow" WHERE "user_id" = %s')
+        params.append(user.pk)
+    if Eligible.NEW_BUYERS in needs:  # a row when the buyer has a paid order
+        parts.append(
+            'SELECT 3, 0, 0 WHERE EXISTS (SELECT 1 FROM "orders_order" '
+            'WHERE "buyer_id" = %s AND "paid_at" IS NOT NULL)'
+        )
+        params.append(user.pk)
+    used, collected, follows, has_paid = {}, set(), set(), False
+    if parts:
+        for tag, ref, n in sql_rows(" UNION ALL ".join(parts), params):
+            if tag == 0:
+                if n:
+                    used[ref] = n
+            elif tag == 1:
+                collected.add(ref)
+            elif tag == 2:
+                follows.add(ref)
+            else:
+                has_paid = True
     return engine.BuyerIn(
         user_id=user.pk,
-        is_new_buyer=Eligible.NEW_BUYERS in needs
-        and not Order.objects.filter(buyer=user, paid_at__isnull=False).exists(),
-        followed_store_ids=frozenset(follows.values_list("store_id", flat=True)),
+        is_new_buyer=Eligible.NEW_BUYERS in needs and not has_paid,
+        followed_store_ids=frozenset(follows),
         used=used,
         collected=frozenset(collected),
     )

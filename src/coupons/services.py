@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, DomainError, NotFound
@@ -35,7 +35,6 @@ from coupons.models import (
     COLLECTED_KINDS,
     CollectedCoupon,
     Funder,
-    LineDiscount,
     OrderDiscount,
     Promotion,
     Redemption,
@@ -50,6 +49,7 @@ from coupons.selectors import (
     orders_as_input,
 )
 from deadlines.batch import at_batch_end
+from deadlines.rows import for_update, in_sql, sql_row, sql_rows, sql_run
 
 # --- CPN-4: collecting -----------------------------------------------------------------------------
 
@@ -166,16 +166,23 @@ def checkout_discounts_apply(
     orders = sorted(orders, key=lambda o: o.pk)
     store_ids = {o.store_id for o in orders}
     codes = [c for c in (code_normalise(c) for c in codes) if c]
-    offers, code_refusals = offers_for_checkout(buyer=buyer, store_ids=store_ids, codes=codes, now=now)
+    # CPN-8: one buyer's checkouts count their uses one after the other: the statement reading
+    # the offers also locks the buyer's row (when it finds any), and the uses are counted
+    # (buyer_facts) only after it, so the count is exact. Lock order: the variants (placed
+    # just before), the buyer's row, the promotions (their stock, last in _write).
+    offers, code_refusals = offers_for_checkout(
+        buyer=buyer, store_ids=store_ids, codes=codes, now=now, lock_buyer=True
+    )
     for refusal in code_refusals.values():  # an unknown typed code: say so, place nothing
         raise _refuse(refusal, "codes")
-    if not offers and not use_refund_coupons and not promotion_ids:
-        return None  # nothing could apply
-    # CPN-8: one buyer's checkouts count their uses one after the other: the uses are counted
-    # (buyer_facts) only once the buyer's row is locked, so the count is exact.
-    get_user_model().objects.select_for_update().filter(pk=buyer.pk).values_list("pk").first()
+    if not offers:
+        if not use_refund_coupons and not promotion_ids:
+            return None  # nothing could apply
+        sql_row(_BUYER_LOCK + for_update(), [buyer.pk])  # no offer row took the buyer's lock
     inputs = orders_as_input(orders, categories=any(o.category_ids for o in offers))
-    facts = buyer_facts(user=buyer, promotion_ids=[o.id for o in offers], offers=offers)
+    facts = buyer_facts(
+        user=buyer, promotion_ids=[o.id for o in offers], offers=offers, limit_reachable_only=True
+    )
     credits = credits_for(buyer=buyer, lock=True) if use_refund_coupons else []
     if promotion_ids is None:
         choice = engine.best_selection(inputs, offers=offers, buyer=facts, now=now, credits=credits)
@@ -207,75 +214,115 @@ def _evaluate_pick(inputs, *, offers, ids, buyer, now, credits) -> engine.Evalua
     return ev
 
 
-def _write(*, checkout, orders, ev: engine.Evaluation, buyer, now: dt.datetime) -> None:
-    from orders.models import Order
-    from payments.models import RefundCoupon
+_BUYER_LOCK = 'SELECT "id" FROM "accounts_user" WHERE "id" = %s'
+_DISCOUNT_COLUMNS = (
+    '"order_id", "promotion_id", "refund_coupon_id", "kind", "title", "amount_minor", "funder"'
+)
+_REDEMPTION_COLUMNS = (
+    '"promotion_id", "user_id", "order_id", "checkout_id", "amount_minor", "status", "created_at"'
+)
+_STOCK_TAKE = (
+    'UPDATE "coupons_promotion" SET "redeemed_count" = "redeemed_count" + 1 '
+    'WHERE "id" {ids} AND ("total_stock" IS NULL OR "redeemed_count" < "total_stock")'
+)
+_ROWS = 500  # rows per multi-row INSERT
 
+
+def _insert(table: str, columns: str, rows: list[tuple], returning: str = "") -> list[tuple]:
+    """A multi-row INSERT of `rows` (tuples of values) in chunks; the RETURNING rows if asked."""
+    found: list[tuple] = []
+    if not rows:
+        return found
+    holders = f"({', '.join(['%s'] * len(rows[0]))})"
+    for start in range(0, len(rows), _ROWS):
+        chunk = rows[start : start + _ROWS]
+        sql = f'INSERT INTO "{table}" ({columns}) VALUES {", ".join([holders] * len(chunk))}'
+        params = [value for row in chunk for value in row]
+        if returning:
+            found += sql_rows(f"{sql} RETURNING {returning}", params)
+        else:
+            sql_run(sql, params)
+    return found
+
+
+def _write(*, checkout, orders, ev: engine.Evaluation, buyer, now: dt.datetime) -> None:
+    """The evaluation's discounts, in as few statements as it takes: the orders' totals (one
+    UPDATE), the OrderDiscounts (one INSERT … RETURNING), their LineDiscounts, the
+    Redemptions (one INSERT each), the refund coupons' uses, then the promotions' stock."""
     by_store = {o.store_id: o for o in orders}
-    used: dict[int, list] = defaultdict(list)  # promotion id → [(order, amount)]
-    credit_used: dict[int, list] = defaultdict(list)
+    used: dict[int, list] = defaultdict(list)  # promotion id → [(order id, amount)]
+    credit_used: list[tuple] = []  # (refund coupon id, order id, amount)
     promotion_ids = sorted({o.id for o in ev.offers})
-    discounts, line_parts = [], []
+    discounts, line_parts, totals = [], [], []
     for result in ev.orders:
         order = by_store[result.order.store_id]
         for applied in result.applied:
-            if not applied.amount_minor:
+            amount = applied.amount_minor
+            if not amount:
                 continue
-            discount = OrderDiscount(
-                order=order,
-                promotion_id=applied.offer.id if applied.offer else None,
-                refund_coupon_id=applied.credit.id if applied.credit else None,
-                kind=applied.kind,
-                title=str(applied.title)[:120],
-                amount_minor=applied.amount_minor,
-                funder=Funder.PLATFORM if applied.funder == "platform" else Funder.SELLER,
-            )
-            discounts.append(discount)
-            line_parts.append(applied.lines)
-            if applied.offer:
-                used[applied.offer.id].append((order, applied.amount_minor))
+            offer, credit = applied.offer, applied.credit
+            if offer is not None:
+                kind, title = offer.kind, offer.title
+                funder = Funder.PLATFORM.value if offer.is_platform else Funder.SELLER.value
+                used[offer.id].append((order.pk, amount))
             else:
-                credit_used[applied.credit.id].append((order, applied.amount_minor))
+                kind, title, funder = "refund_coupon", str(applied.title), Funder.PLATFORM.value
+                credit_used.append((credit.id, order.pk, amount))
+            key = (order.pk, offer.id if offer else None, credit.id if credit else None)
+            discounts.append((*key, kind, title[:120], amount, funder))
+            line_parts.append((key, applied.lines))
         if result.discount_minor:
             order.discount_total_minor = result.discount_minor
             order.total_minor = result.total_minor
-            Order.objects.filter(pk=order.pk).update(
-                discount_total_minor=order.discount_total_minor, total_minor=order.total_minor
-            )
-    OrderDiscount.objects.bulk_create(discounts)
-    LineDiscount.objects.bulk_create(
-        LineDiscount(order_discount=discount, order_line_id=key, amount_minor=amount)
-        for discount, lines in zip(discounts, line_parts, strict=True)
-        for key, amount in lines.items()
-    )
-    Redemption.objects.bulk_create(
-        Redemption(
-            promotion_id=promotion_id,
-            user=buyer,
-            order=(used.get(promotion_id) or [(orders[0], 0)])[0][0],
-            checkout=checkout,
-            amount_minor=sum(a for _o, a in used.get(promotion_id, [])),
-            created_at=now,
+            totals.append(order)
+    if totals:
+        ids, id_params = in_sql([o.pk for o in totals])
+        cases = " ".join(["WHEN %s THEN %s"] * len(totals))
+        sql_run(
+            f'UPDATE "orders_order" SET "discount_total_minor" = CASE "id" {cases} END, '
+            f'"total_minor" = CASE "id" {cases} END WHERE "id" {ids}',
+            [
+                *(v for o in totals for v in (o.pk, o.discount_total_minor)),
+                *(v for o in totals for v in (o.pk, o.total_minor)),
+                *id_params,
+            ],
         )
-        for promotion_id in promotion_ids
+    # The new ids, matched by (order, promotion, refund coupon): one discount each per order
+    # (RETURNING gives no row order on SQLite).
+    discount_ids = {
+        (order_id, promotion_id, credit_id): pk
+        for pk, order_id, promotion_id, credit_id in _insert(
+            "coupons_orderdiscount", _DISCOUNT_COLUMNS, discounts,
+            returning='"id", "order_id", "promotion_id", "refund_coupon_id"',
+        )
+    }
+    if len(discount_ids) != len(discounts):
+        raise RuntimeError("Two discounts of one source on one order: the engine should not allow it.")
+    _insert(
+        "coupons_linediscount", '"order_discount_id", "order_line_id", "amount_minor"',
+        [(discount_ids[key], line, amount) for key, lines in line_parts for line, amount in lines.items()],
     )
-    for credit_id, parts in sorted(credit_used.items()):
-        coupon = RefundCoupon.objects.get(pk=credit_id)  # locked by credits_for(lock=True)
-        for order, amount in parts:
-            RefundCouponUse.objects.create(
-                refund_coupon=coupon, order=order, amount_minor=amount, created_at=now
-            )
+    first_order, checkout_id = orders[0].pk, checkout.pk if checkout else None
+    active = Redemption.Status.ACTIVE.value
+    redemptions = []
+    for promotion_id in promotion_ids:  # on the first order it applied to, summed over the orders
+        parts = used.get(promotion_id) or [(first_order, 0)]
+        amount = sum(a for _o, a in parts)
+        redemptions.append((promotion_id, buyer.pk, parts[0][0], checkout_id, amount, active, now))
+    _insert("coupons_redemption", _REDEMPTION_COLUMNS, redemptions)
+    # The refund coupons were locked by credits_for(lock=True).
+    _insert(
+        "coupons_refundcouponuse", '"refund_coupon_id", "order_id", "amount_minor", "status", "created_at"',
+        [(credit_id, order_id, amount, active, now) for credit_id, order_id, amount in sorted(
+            credit_used, key=lambda c: c[0])],
+    )
     # CPN-8: every promotion used takes its unit of stock in one conditional UPDATE (its only
     # lock; the per-user limit was checked by the engine on uses counted under the buyer's
     # lock). Last: a shared platform coupon's row is then held only until the commit; a
     # refusal rolls everything above back.
     if promotion_ids:
-        took = (
-            Promotion.objects.filter(pk__in=promotion_ids)
-            .filter(Q(total_stock__isnull=True) | Q(redeemed_count__lt=F("total_stock")))
-            .update(redeemed_count=F("redeemed_count") + 1)
-        )
-        if took != len(promotion_ids):
+        frag, params = in_sql(promotion_ids)
+        if sql_run(_STOCK_TAKE.format(ids=frag), params) != len(promotion_ids):
             raise _refuse(engine.Refusal("out_of_stock", _("This offer has run out.")), "promotion_ids")
 
 
@@ -338,36 +385,59 @@ def _promotions_give_back(items: list[list[int]]) -> None:
 # --- ORD-8 (A) ----------------------------------------------------------------------------------------
 
 
+# The paid order's coupon facts in one statement: what the platform funds on it (CPN-7) and
+# whether one of its promotions was already used by the buyer, on other paid orders of other
+# checkouts, as often as its per-user limit allows (ORD-8 A). The uses are counted only for a
+# promotion whose redeemed_count reaches the limit: redeemed_count counts every active
+# redemption of the promotion (taken and given back with them, in the same transaction), so
+# the buyer's own can reach the limit only then — and a coupon used often under a large limit
+# costs no count (the count reads each use's order).
+_ORDER_COUPON_FACTS = (
+    'SELECT (SELECT COALESCE(SUM(d."amount_minor"), 0) FROM "coupons_orderdiscount" d '
+    'WHERE d."order_id" = %s AND d."funder" = %s), '
+    'EXISTS (SELECT 1 FROM "coupons_orderdiscount" d INNER JOIN "coupons_promotion" p '
+    'ON p."id" = d."promotion_id" WHERE d."order_id" = %s AND p."redeemed_count" >= p."per_user_limit" '
+    'AND (SELECT COUNT(*) FROM "coupons_redemption" r INNER JOIN "orders_order" o ON o."id" = r."order_id" '
+    'WHERE r."promotion_id" = p."id" AND r."user_id" = %s AND r."status" = %s '
+    'AND o."paid_at" IS NOT NULL AND r."order_id" <> %s AND {other_checkout}) >= p."per_user_limit")'
+)
+_OTHER_CHECKOUT = '(r."checkout_id" IS NULL OR r."checkout_id" <> %s)'
+_ANY_CHECKOUT = 'r."checkout_id" IS NOT NULL'  # the ORM's exclude(checkout_id=None)
+_PLATFORM_FUNDED = (
+    'SELECT COALESCE(SUM("amount_minor"), 0) FROM "coupons_orderdiscount" '
+    'WHERE "order_id" = %s AND "funder" = %s'
+)
+_FUNDED = "_platform_funded_minor"  # kept on the order instance by coupon_reused
+
+
 def coupon_reused(order) -> bool:
-    """ORD-8 (A): the order uses a coupon its buyer already used on another paid order, at or
-    beyond the coupon's per-user limit (one query)."""
-    earlier = (
-        Redemption.objects.filter(
-            user_id=order.buyer_id,
-            status=Redemption.Status.ACTIVE,
-            order__paid_at__isnull=False,
-            promotion_id__in=OrderDiscount.objects.filter(order=order, promotion__isnull=False).values(
-                "promotion_id"
-            ),
-        )
-        .exclude(order=order)
-        .exclude(checkout_id=order.checkout_id)
-        .values("promotion_id", "promotion__per_user_limit")
-        .annotate(n=Count("pk"))
-    )
-    return any(row["n"] >= row["promotion__per_user_limit"] for row in earlier)
+    """ORD-8 (A): the order uses a coupon its buyer already used on another paid order (of another
+    checkout), at or beyond the coupon's per-user limit.
+
+    The same statement reads the order's platform-funded discount, kept on the instance for
+    platform_funded_minor (the payment asks both): an order's discounts are written once, by
+    its checkout, and never change, so the value stays right for the instance's life."""
+    params = [order.pk, Funder.PLATFORM.value, order.pk, order.buyer_id, Redemption.Status.ACTIVE.value,
+              order.pk]
+    if order.checkout_id is None:
+        sql = _ORDER_COUPON_FACTS.format(other_checkout=_ANY_CHECKOUT)
+    else:
+        sql = _ORDER_COUPON_FACTS.format(other_checkout=_OTHER_CHECKOUT)
+        params.append(order.checkout_id)
+    funded, reused = sql_row(sql, params)
+    order.__dict__[_FUNDED] = int(funded)
+    return bool(reused)
 
 
 # --- ledger: who funds (CPN-7) --------------------------------------------------------------------------
 
 
 def platform_funded_minor(order) -> int:
-    return (
-        OrderDiscount.objects.filter(order=order, funder=Funder.PLATFORM).aggregate(s=Sum("amount_minor"))[
-            "s"
-        ]
-        or 0
-    )
+    funded = order.__dict__.get(_FUNDED)
+    if funded is None:
+        (funded,) = sql_row(_PLATFORM_FUNDED, [order.pk, Funder.PLATFORM.value])
+        funded = order.__dict__[_FUNDED] = int(funded)
+    return funded
 
 
 def order_capture_with_discounts(*, order, now: dt.datetime):

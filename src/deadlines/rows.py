@@ -20,10 +20,11 @@ from __future__ import annotations
 import functools
 import operator
 
-from django.db import DatabaseError, connection, models
+from django.db import DatabaseError, connection, connections, models
 
 CHUNK = 500  # rows per multi-row INSERT
 COPY_FROM = 20  # on PostgreSQL, more rows than this go in by COPY
+IN_LIST_MAX = 16  # in_sql: longer id lists travel as one array on PostgreSQL
 
 # Field classes whose Python value psycopg can take as it is (exact classes, not subclasses).
 _PLAIN = {
@@ -38,20 +39,28 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+@functools.cache
+def _vendor_is_postgres(engine: str) -> bool:
+    return "postgresql" in engine or "postgis" in engine
+
+
 def _postgres() -> bool:
-    return connection.vendor == "postgresql"
+    # From the settings (a dict lookup), not through the connection proxy: this runs for
+    # every statement of the hot paths.
+    return _vendor_is_postgres(connections.settings["default"]["ENGINE"])
 
 
 def _cursor():
     """A Django cursor; on PostgreSQL one that binds parameters server-side."""
+    conn = connections["default"]  # resolved once (the proxy costs a lookup per attribute)
     if not _postgres():
-        return connection.cursor()
+        return conn.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    connection.ensure_connection()
+    conn.ensure_connection()
     # _prepare_cursor: the debug wrapper when queries are logged (CaptureQueriesContext,
     # assertNumQueries), so these statements are counted like the ORM's.
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    return conn._prepare_cursor(ServerBindingCursor(conn.connection))
 
 
 def _is_plain(field) -> bool:
@@ -353,7 +362,7 @@ def in_sql(ids) -> tuple[str, list]:
     length); SQLite: `IN (%s, …)`. An empty list matches nothing.
     """
     ids = list(ids)
-    if _postgres():
+    if _postgres() and len(ids) > IN_LIST_MAX:
         return "= ANY(%s::bigint[])", [ids]
     if not ids:
         return "IN (NULL)", []
@@ -361,14 +370,17 @@ def in_sql(ids) -> tuple[str, list]:
 
 
 def db_datetime(value):
-    """A datetime column read by sql_rows, as an aware datetime (SQLite returns text)."""
-    if value is None or not isinstance(value, str):
+    """A datetime column read by sql_rows, as an aware datetime."""
+    if value is None:
         return value
-    from django.utils.dateparse import parse_datetime
     from django.utils.timezone import make_aware
 
-    parsed = parse_datetime(value)
-    return parsed if parsed.tzinfo else make_aware(parsed, connection.timezone)
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        value = parse_datetime(value)
+    # SQLite gives text or a naive datetime (in the connection's zone, UTC); PostgreSQL an aware one.
+    return value if value.tzinfo else make_aware(value, connection.timezone)
 
 
 def for_update(of: str = "") -> str:

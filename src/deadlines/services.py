@@ -9,8 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+
 from deadlines.batch import PendingRow, current
 from deadlines.models import Deadline, Status
+from deadlines.rows import sql_rows, sql_run
+
+_DISARM_SQL = (
+    'UPDATE "deadlines_deadline" SET "status" = %s, "fired_at" = %s, "outcome" = %s '
+    'WHERE "subject_type" = %s AND "subject_id" = %s AND "status" = %s'
+)
+_DISARM_KIND_SQL = _DISARM_SQL + ' AND "kind" = %s'
+_ARM_SQL = (
+    'INSERT INTO "deadlines_deadline" ("kind", "subject_type", "subject_id", "armed_state", "due_at", '
+    '"status", "armed_at", "fired_at", "outcome", "attempts", "last_error") VALUES '
+)
+_ARM_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def deadline_arm(
@@ -50,10 +64,17 @@ def deadlines_arm_fresh(deadlines: list[Deadline]) -> list[Deadline]:
     """
     if current() is not None:
         raise RuntimeError("deadlines_arm_fresh runs outside deadline batches; use deadline_arm")
-    if len(deadlines) == 1:
-        deadlines[0].save(force_insert=True)
-    else:
-        Deadline.objects.bulk_create(deadlines)
+    # One INSERT … RETURNING id, its text fixed per number of rows (no signals: Deadline has none).
+    params = []
+    for d in deadlines:
+        params += [
+            str(d.kind), str(d.subject_type), d.subject_id, str(d.armed_state), d.due_at, str(d.status),
+            d.armed_at, d.fired_at, str(d.outcome), d.attempts, str(d.last_error),
+        ]
+    ids = sql_rows(_ARM_SQL + ", ".join([_ARM_ROW] * len(deadlines)) + ' RETURNING "id"', params)
+    for d, (pk,) in zip(deadlines, ids, strict=True):
+        d.pk = pk
+        d._state.adding, d._state.db = False, connection.alias
     return deadlines
 
 
@@ -65,12 +86,10 @@ def deadline_disarm(*, subject_type: str, subject_id: int, now: dt.datetime, kin
     batch = current()
     known = batch.pending(subject_type, subject_id) if batch is not None else None
     if known is None:
-        pending = Deadline.objects.filter(
-            subject_type=subject_type, subject_id=subject_id, status=Status.PENDING
-        )
-        if kind is not None:
-            pending = pending.filter(kind=kind)
-        return pending.update(status=Status.DISARMED, fired_at=now, outcome="disarmed")
+        params = [Status.DISARMED.value, now, "disarmed", subject_type, subject_id, Status.PENDING.value]
+        if kind is None:
+            return sql_run(_DISARM_SQL, params)
+        return sql_run(_DISARM_KIND_SQL, [*params, kind])
     rows = [row for row in known.values() if kind is None or row.kind == kind]
     if rows:
         batch.disarm(subject_type, subject_id, rows, now)

@@ -1,10 +1,12 @@
 """Ledger writes (RFD-1, BP-2, PAY-5): balanced, idempotent, append-only money movements.
 
-`ledger_post` is the one function that writes the journal. It refuses unbalanced,
-mixed-currency, empty and zero transactions; a key already used returns the existing
-transaction (and writes nothing); it locks every account it touches in id order
-(SELECT … FOR UPDATE), so concurrent postings cannot deadlock, and moves the cached
-balances with `UPDATE … SET balance_minor = balance_minor + x` in the same transaction.
+`ledger_post_many` is the one posting path (`ledger_post` is a one-item call of it;
+`ledger_capture_order`, the payment's hot path, finds and locks its accounts itself and then
+writes the same way). It refuses unbalanced, mixed-currency, empty and zero transactions; a
+key already used returns the existing transaction (and writes nothing), or is refused when it
+was used for another movement; it locks every account it touches in id order (SELECT … FOR
+UPDATE), so concurrent postings cannot deadlock, and moves the cached balances in the same
+transaction. Its statements are fixed SQL through deadlines.rows' lean helpers.
 
 The flows on top of it name their key after the event that causes them, so a deadline
 fired twice or a webhook delivered three times posts once:
@@ -40,8 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext
 
 from core.errors import Conflict, DomainError
@@ -49,8 +50,16 @@ from core.money import Money, UnknownCurrency, format_money, get_currency
 from core.policy import policy
 from deadlines.batch import at_batch_end, in_firing
 from deadlines.batch import current as current_batch
-from deadlines.rows import ids_in, rows_insert, rows_insert_unless_exist, rows_update
-from ledger.models import Account, Entry, Transaction
+from deadlines.rows import (
+    db_datetime,
+    for_update,
+    in_sql,
+    rows_insert_unless_exist,
+    sql_row,
+    sql_rows,
+    sql_run,
+)
+from ledger.models import Account, Transaction
 
 Kind = Account.Kind
 Line = tuple[Account, int]
@@ -74,6 +83,28 @@ def _owner_key(*, order=None, store=None, user=None) -> str:
     return ""
 
 
+_ACCOUNT_COLUMNS = (
+    '"id", "kind", "owner_key", "order_id", "store_id", "user_id", "currency", "balance_minor", "created_at"'
+)
+_ACCOUNT_GET = (
+    f'SELECT {_ACCOUNT_COLUMNS} FROM "ledger_account" '
+    'WHERE "kind" = %s AND "owner_key" = %s AND "currency" = %s'
+)
+_ESCROW_OF = (
+    f'SELECT {_ACCOUNT_COLUMNS} FROM "ledger_account" '
+    'WHERE "kind" = %s AND "owner_key" = %s ORDER BY "id" LIMIT 1'
+)
+
+
+
+
+def _account_of(row) -> Account | None:
+    """An Account from a row of _ACCOUNT_COLUMNS (no ORM query), or None."""
+    if row is None:
+        return None
+    return Account.from_db(connection.alias, None, (*row[:8], db_datetime(row[8])))
+
+
 def account_get(*, kind: str, currency: str, now: dt.datetime, order=None, store=None, user=None) -> Account:
     """The account of `kind` for its owner in `currency`, created on first use.
 
@@ -85,7 +116,7 @@ def account_get(*, kind: str, currency: str, now: dt.datetime, order=None, store
         raise _invalid(f"Unknown currency {currency!r}.", "currency", "unknown_currency") from None
     owner_key = _owner_key(order=order, store=store, user=user)
     lookup = {"kind": kind, "owner_key": owner_key, "currency": currency}
-    account = Account.objects.filter(**lookup).first()
+    account = _account_of(sql_row(_ACCOUNT_GET, [str(kind), owner_key, currency]))
     if account is not None:
         return account
     try:
@@ -109,10 +140,34 @@ def accounts_lock(accounts: Iterable[Account]) -> dict[int, Account]:
 
 def escrow_of(order) -> Account | None:
     """The order's escrow account, or None if nothing was ever captured for it."""
-    return Account.objects.filter(kind=Kind.ORDER_ESCROW, owner_key=_owner_key(order=order)).first()
+    return _account_of(sql_row(_ESCROW_OF, [Kind.ORDER_ESCROW.value, _owner_key(order=order)]))
 
 
 # --- the journal --------------------------------------------------------------------------------
+# Every posting goes through ledger_post_many (ledger_post is a one-item call of it) and
+# ledger_capture_order (the payment's hot path: its own lookup and lock, the same writes).
+# The statements are fixed SQL run by deadlines.rows' lean helpers (no ORM on this path).
+
+_TXN_COLUMNS = '"id", "idempotency_key", "kind", "memo", "currency", "order_id", "reverses_id", "created_at"'
+_TXN_BY_KEYS = f'SELECT {_TXN_COLUMNS} FROM "ledger_transaction" WHERE "idempotency_key" IN ({{keys}})'
+# A key already posted is skipped by the database (ON CONFLICT): it comes back without an id.
+_TXN_INSERT = (
+    'INSERT INTO "ledger_transaction" ("idempotency_key", "kind", "memo", "currency", "order_id", '
+    '"reverses_id", "created_at") VALUES {rows} ON CONFLICT ("idempotency_key") DO NOTHING '
+    'RETURNING "id", "idempotency_key"'
+)
+_TXN_ROW = "(%s, %s, %s, %s, %s, %s, %s)"
+_ENTRY_INSERT = 'INSERT INTO "ledger_entry" ("transaction_id", "account_id", "amount_minor") VALUES {rows}'
+_ENTRY_ROW = "(%s, %s, %s)"
+_ENTRIES_OF = (
+    'SELECT "transaction_id", "account_id", "amount_minor" FROM "ledger_entry" WHERE "transaction_id" {ids}'
+)
+_ACCOUNTS_LOCK = 'SELECT "id", "balance_minor" FROM "ledger_account" WHERE "id" {ids} ORDER BY "id"{lock}'
+# (The ids as an IN list, not in_sql's array: PostgreSQL then keeps a generic plan of the prepared
+# statement instead of planning it again on every run.)
+_BALANCES_SET = 'UPDATE "ledger_account" SET "balance_minor" = CASE "id" {whens} END WHERE "id" IN ({ids})'
+_BALANCE_SET = 'UPDATE "ledger_account" SET "balance_minor" = %s WHERE "id" = %s'
+_CHUNK = 500  # rows per multi-row statement
 
 
 def _check_lines(lines: Sequence[Line]) -> None:
@@ -120,10 +175,7 @@ def _check_lines(lines: Sequence[Line]) -> None:
         raise _invalid("A transaction needs at least two entries.", "lines", "too_few_entries")
     seen = set()
     for account, amount in lines:
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise _invalid("Amounts are whole numbers of minor units.", "lines")
-        if amount == 0:
-            raise _invalid("An entry of zero moves no money; leave it out.", "lines", "zero_amount")
+        _check_amount(amount)
         if account.pk is None or account.pk in seen:
             raise _invalid("Each account appears once in a transaction.", "lines", "duplicate_account")
         seen.add(account.pk)
@@ -133,20 +185,85 @@ def _check_lines(lines: Sequence[Line]) -> None:
         raise _invalid("The entries of a transaction must sum to zero.", "lines", "unbalanced")
 
 
-def _existing(key: str, kind: str, lines: Sequence[Line]) -> Transaction | None:
-    """The transaction already posted under `key`; a different movement under it is refused."""
-    found = Transaction.objects.filter(idempotency_key=key).first()
-    if found is None:
-        return None
-    posted = sorted(found.entries.values_list("account_id", "amount_minor"))
-    if found.kind != kind or posted != sorted((a.pk, amount) for a, amount in lines):
-        raise Conflict(
-            gettext("This idempotency key was already used for a different money movement."),
-            code="idempotency_key_reused",
-            fields={"key": ["Already used for a different movement."]},
-        )
-    found.created = False
+def _check_amount(amount) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise _invalid("Amounts are whole numbers of minor units.", "lines")
+    if amount == 0:
+        raise _invalid("An entry of zero moves no money; leave it out.", "lines", "zero_amount")
+
+
+def _key_reused() -> Conflict:
+    return Conflict(
+        gettext("This idempotency key was already used for a different money movement."),
+        code="idempotency_key_reused",
+        fields={"key": ["Already used for a different movement."]},
+    )
+
+
+def _chunks(items: list) -> Iterable[list]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _transactions_by_key(keys: Iterable[str]) -> dict[str, Transaction]:
+    """The transactions already posted under these keys (`.created` False)."""
+    found = {}
+    for chunk in _chunks(sorted(set(keys))):
+        for row in sql_rows(_TXN_BY_KEYS.format(keys=", ".join(["%s"] * len(chunk))), chunk):
+            posted = Transaction.from_db(connection.alias, None, (*row[:7], db_datetime(row[7])))
+            posted.created = False
+            found[posted.idempotency_key] = posted
     return found
+
+
+def _transaction_new(key, kind, memo, currency, order_id, reverses_id, now) -> Transaction:
+    """A transaction about to be inserted (`.created` True); positional: the model's quick path."""
+    posted = Transaction(None, key, kind, (memo or "")[:300], currency, order_id, reverses_id, now)
+    posted.created = True
+    return posted
+
+
+def _transactions_insert(new: list[Transaction]) -> list[Transaction]:
+    """INSERT the new transactions and set their pks; returns those whose key another database
+    transaction posted meanwhile (left out by the database, no pk)."""
+    ids = {}
+    for chunk in _chunks(new):
+        params = []
+        for t in chunk:
+            params += [
+                t.idempotency_key, str(t.kind), t.memo, t.currency, t.order_id, t.reverses_id, t.created_at
+            ]
+        sql = _TXN_INSERT.format(rows=", ".join([_TXN_ROW] * len(chunk)))
+        ids.update({key: pk for pk, key in sql_rows(sql, params)})
+    taken = []
+    for posted in new:
+        posted.pk = ids.get(posted.idempotency_key)
+        if posted.pk is None:
+            taken.append(posted)
+        else:
+            posted._state.adding, posted._state.db = False, connection.alias
+    return taken
+
+
+def _entries_insert(rows: list[tuple[int, int, int]]) -> None:
+    """INSERT the entries (transaction id, account id, amount) in one statement per _CHUNK rows."""
+    for chunk in _chunks(rows):
+        sql = _ENTRY_INSERT.format(rows=", ".join([_ENTRY_ROW] * len(chunk)))
+        sql_run(sql, [v for row in chunk for v in row])
+
+
+def _balances_set(balances: dict[int, int], ids: Iterable[int]) -> None:
+    """Set the cached balances of the (locked) accounts `ids`: one UPDATE on PostgreSQL; on
+    SQLite, which holds the whole database's write lock anyway, one per account."""
+    ids = sorted(ids)
+    if connection.vendor != "postgresql":
+        for pk in ids:
+            sql_run(_BALANCE_SET, [balances[pk], pk])
+        return
+    for chunk in _chunks(ids):
+        whens, ids_sql = " ".join(["WHEN %s THEN %s"] * len(chunk)), ", ".join(["%s"] * len(chunk))
+        params = [v for pk in chunk for v in (pk, balances[pk])] + chunk
+        sql_run(_BALANCES_SET.format(whens=whens, ids=ids_sql), params)
 
 
 def ledger_post(
@@ -160,44 +277,22 @@ def ledger_post(
     reverses: Transaction | None = None,
 ) -> Transaction:
     """Post one balanced transaction, once per `key` (PAY-5). Returns it; `.created` tells
-    whether this call wrote it."""
+    whether this call wrote it. A key already used for other lines is refused (Conflict).
+
+    A one-item ledger_post_many (with fixed lines), in a savepoint: a refusal by the database
+    (a transaction reversed twice at once) leaves the caller's transaction usable."""
     if not isinstance(key, str) or not key or len(key) > KEY_MAX:
         raise _invalid(f"Give an idempotency key of 1–{KEY_MAX} characters.", "key")
     if kind not in Transaction.Kind.values:
         raise _invalid("Unknown kind of transaction.", "kind")
     lines = list(lines)
     _check_lines(lines)
-    found = _existing(key, kind, lines)
-    if found is not None:
-        return found
+    posting = Posting(
+        key=key, kind=kind, accounts=[account for account, _ in lines], build=None, lines=lines, now=now,
+        memo=memo, order_id=getattr(order, "pk", order), reverses_id=getattr(reverses, "pk", reverses),
+    )
     with transaction.atomic():
-        locked = accounts_lock(account for account, _ in lines)
-        found = _existing(key, kind, lines)  # posted while we waited for the locks
-        if found is not None:
-            return found
-        try:
-            with transaction.atomic():
-                posted = Transaction.objects.create(
-                    idempotency_key=key,
-                    kind=kind,
-                    memo=(memo or "")[:300],
-                    currency=lines[0][0].currency,
-                    order=order,
-                    reverses=reverses,
-                    created_at=now,
-                )
-        except IntegrityError:
-            found = _existing(key, kind, lines)
-            if found is not None:
-                return found
-            raise  # e.g. the transaction it reverses was reversed already
-        Entry.objects.bulk_create(
-            [Entry(transaction=posted, account=account, amount_minor=amount) for account, amount in lines]
-        )
-        for account, amount in lines:
-            Account.objects.filter(pk=account.pk).update(balance_minor=F("balance_minor") + amount)
-            account.balance_minor = locked[account.pk].balance_minor + amount
-    posted.created = True
+        (posted,) = ledger_post_many([posting])
     return posted
 
 
@@ -218,7 +313,7 @@ def ledger_reverse(*, transaction: Transaction, key: str, now: dt.datetime, memo
         lines=lines,
         memo=memo or f"Reverses {transaction.idempotency_key}",
         now=now,
-        order=transaction.order,
+        order=transaction.order_id,
         reverses=transaction,
     )
 
@@ -230,15 +325,18 @@ def ledger_reverse(*, transaction: Transaction, key: str, now: dt.datetime, memo
 class Posting:
     """One posting of `ledger_post_many`. `build(balances)` returns its lines from the balances of
     the locked accounts (moved by the postings before it), None to post nothing, or raises a
-    DomainError to refuse; `accounts` are those it may touch (all locked first)."""
+    DomainError to refuse; `accounts` are those it may touch (all locked first). Fixed `lines`
+    instead of a `build` (build=None): a key already posted is then also compared with them."""
 
     key: str
     kind: str
     accounts: list[Account]
-    build: Callable[[dict[int, int]], Sequence[Line] | None]
+    build: Callable[[dict[int, int]], Sequence[Line] | None] | None
     now: dt.datetime
     memo: str = ""
     order_id: int | None = None
+    lines: Sequence[Line] | None = None
+    reverses_id: int | None = None
     result: Transaction | None = field(default=None, init=False)
 
 
@@ -249,46 +347,51 @@ def _atomic():
     return transaction.atomic()
 
 
+def _same_lines(posted: list[tuple[int, int]], lines: Sequence[Line]) -> bool:
+    return sorted(posted) == sorted((account.pk, amount) for account, amount in lines)
+
+
 def ledger_post_many(postings: Sequence[Posting]) -> list[Transaction | None]:
     """Post many transactions in a few statements, each once per key (PAY-5), in their order.
 
     The accounts are locked once, in id order; a key already posted returns its transaction
     (`.created` False) without building (the flows name their keys after the event, so one key
-    is one movement); the others are checked as ledger_post checks them, then inserted
-    together (transactions, then entries) and the cached balances set from the locked ones in
-    one UPDATE (PostgreSQL; one per account elsewhere). A refusal (DomainError) writes nothing.
+    is one movement) — refused (Conflict) if it was another kind of movement, or other lines
+    than a posting's fixed ones. The others are checked as ledger_post checks them, then
+    inserted together (transactions, then entries) and the cached balances set from the locked
+    ones in one UPDATE (PostgreSQL; one per account elsewhere). A refusal writes nothing.
     """
     postings = list(postings)
     if not postings:
         return []
     for posting in postings:
-        if not posting.key or len(posting.key) > KEY_MAX:
+        if not isinstance(posting.key, str) or not posting.key or len(posting.key) > KEY_MAX:
             raise _invalid(f"Give an idempotency key of 1–{KEY_MAX} characters.", "key")
         if posting.kind not in Transaction.Kind.values:
             raise _invalid("Unknown kind of transaction.", "kind")
     with _atomic():
-        ids = sorted({a.pk for p in postings for a in p.accounts})
-        balances = dict(
-            Account.objects.select_for_update().filter(pk__in=ids_in(ids)).order_by("pk")
-            .values_list("pk", "balance_minor")
-        )
-        posted = {
-            t.idempotency_key: t
-            for t in Transaction.objects.filter(idempotency_key__in=[p.key for p in postings])
-        }
-        for found in posted.values():
-            found.created = False
+        frag, params = in_sql(sorted({a.pk for p in postings for a in p.accounts}))
+        balances = dict(sql_rows(_ACCOUNTS_LOCK.format(ids=frag, lock=for_update()), params))
+        posted = _transactions_by_key(p.key for p in postings)
+        compared = {posted[p.key].pk for p in postings if p.lines is not None and p.key in posted}
+        if compared:  # a replay with fixed lines: the same movement, or refused
+            frag, params = in_sql(sorted(compared))
+            entries: dict[int, list[tuple[int, int]]] = {pk: [] for pk in compared}
+            for transaction_id, account_id, amount in sql_rows(_ENTRIES_OF.format(ids=frag), params):
+                entries[transaction_id].append((account_id, amount))
         new: list[tuple[Transaction, list[Line]]] = []
+        lines_of: dict[str, list[Line]] = {}
         for posting in postings:
             found = posted.get(posting.key)
             if found is not None and found.kind != posting.kind:  # one key is one kind of movement
-                raise Conflict(
-                    gettext("This idempotency key was already used for a different money movement."),
-                    code="idempotency_key_reused",
-                    fields={"key": ["Already used for a different movement."]},
-                )
+                raise _key_reused()
+            if found is not None and posting.lines is not None and not _same_lines(
+                entries[found.pk] if found.pk in compared else
+                [(a.pk, x) for a, x in lines_of.get(posting.key, ())], posting.lines
+            ):
+                raise _key_reused()
             if found is None:
-                lines = posting.build(balances)
+                lines = posting.build(balances) if posting.build is not None else posting.lines
                 if lines is None:
                     continue
                 lines = list(lines)
@@ -297,27 +400,38 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[Transaction | None]:
                     raise _invalid("A posting moves only the accounts it names (locked first).", "lines")
                 for account, amount in lines:
                     balances[account.pk] += amount
-                found = Transaction(
-                    idempotency_key=posting.key, kind=posting.kind, memo=(posting.memo or "")[:300],
-                    currency=lines[0][0].currency, order_id=posting.order_id, created_at=posting.now,
+                found = _transaction_new(
+                    posting.key, posting.kind, posting.memo, lines[0][0].currency, posting.order_id,
+                    posting.reverses_id, posting.now,
                 )
-                found.created = True
                 posted[posting.key] = found
+                lines_of[posting.key] = lines
                 new.append((found, lines))
             posting.result = found
-        if new:
-            rows_insert([t for t, _ in new])
-            entries = [
-                Entry(transaction_id=t.pk, account_id=a.pk, amount_minor=x)
-                for t, lines in new
-                for a, x in lines
-            ]
-            rows_insert(entries, need_pks=False)
-            moved = {a.pk for _, lines in new for a, _ in lines}
-            rows_update(Account, [(pk, {"balance_minor": balances[pk]}) for pk in sorted(moved)])
-            for _, lines in new:
-                for account, _ in lines:
-                    account.balance_minor = balances[account.pk]
+        if not new:
+            return [p.result for p in postings]
+        taken = _transactions_insert([t for t, _ in new])
+        if taken:  # posted by a concurrent database transaction since our check (a race)
+            if len({p.key for p in postings}) > 1:
+                raise IntegrityError(f"ledger key {taken[0].idempotency_key!r} was posted meanwhile")
+            (posting, *_) = postings
+            found = _transactions_by_key([posting.key])[posting.key]
+            if found.kind != posting.kind:
+                raise _key_reused()
+            if posting.lines is not None:
+                frag, params = in_sql([found.pk])
+                rows = sql_rows(_ENTRIES_OF.format(ids=frag), params)
+                if not _same_lines([row[1:] for row in rows], posting.lines):
+                    raise _key_reused()
+            for p in postings:
+                p.result = found
+            return [found for _ in postings]
+        _entries_insert([(t.pk, a.pk, x) for t, lines in new for a, x in lines])
+        moved = {a.pk for _, lines in new for a, _ in lines}
+        _balances_set(balances, moved)
+        for _, lines in new:
+            for account, _ in lines:
+                account.balance_minor = balances[account.pk]
     return [p.result for p in postings]
 
 
@@ -376,6 +490,31 @@ def capture_from_provider_minor(order) -> int:
     return order.total_minor - (escrow.balance_minor if escrow is not None else 0)
 
 
+_ESCROW, _CLEARING = Kind.ORDER_ESCROW.value, Kind.PROVIDER_CLEARING.value
+_DISCOUNTS = Kind.PLATFORM_DISCOUNTS.value
+# The capture's accounts (the order's escrow, provider clearing, platform discounts when the platform
+# funds a discount) found and locked in one statement, in id order, with the id of a transaction
+# already posted under the capture's key. A missing account is created, then this runs again.
+_CAPTURE_LOCK = (
+    'SELECT a."id", a."kind", a."balance_minor", (SELECT t."id" FROM "ledger_transaction" t '
+    'WHERE t."idempotency_key" = %s) FROM "ledger_account" a WHERE {accounts} ORDER BY a."id"{lock}'
+)
+_CAPTURE_ACCOUNT = '(a."kind" = %s AND a."owner_key" = %s AND a."currency" = %s)'
+_ESCROW_INSERT = (
+    'INSERT INTO "ledger_account" ("kind", "owner_key", "order_id", "currency", "balance_minor", '
+    '"created_at") VALUES (%s, %s, %s, %s, 0, %s) '
+    'ON CONFLICT ("kind", "owner_key", "currency") DO NOTHING RETURNING "id"'
+)
+
+
+def _capture_posted(key: str) -> Transaction | None:
+    """The capture already posted under `key` (None if none); another kind under it is refused."""
+    found = _transactions_by_key([key]).get(key)
+    if found is not None and found.kind != Transaction.Kind.CAPTURE:
+        raise _key_reused()
+    return found
+
+
 def ledger_capture_order(
     *, order, now: dt.datetime, amount_minor: int | None = None, platform_funded_minor: int = 0
 ) -> Transaction | None:
@@ -387,40 +526,64 @@ def ledger_capture_order(
     platform_discounts in the same transaction, so the seller is later released the
     undiscounted amount minus commission.
 
-    One read of the accounts (the new escrow created with them), then ledger_post_many: the
-    accounts locked in id order, the key checked, the rows written, the balances moved in
-    one UPDATE — no savepoint, and the shared provider-clearing row held only from there to
-    the commit.
+    Five statements for a first capture (the payment's hot path): the accounts found and
+    locked in id order together with the key's check, the order's new escrow, the
+    transaction, its entries, the balances (one UPDATE). No savepoint; the shared
+    provider-clearing row is held from there to the commit. The checks are ledger_post_many's:
+    a key posted once (a replay returns it, `.created` False), the entries balanced.
     """
     if amount_minor is not None and (
         isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor < 0
     ):
         raise _invalid("A captured amount is a positive whole number of minor units.", "amount_minor")
     funded = platform_funded_minor
-    currency = order.currency
-    wanted = [(Kind.ORDER_ESCROW, _owner_key(order=order), currency), (Kind.PROVIDER_CLEARING, "", currency)]
-    if funded:
-        wanted.append((Kind.PLATFORM_DISCOUNTS, "", currency))
-    accounts = _accounts_get_many(wanted, now)
-    escrow, clearing = accounts[wanted[0]], accounts[wanted[1]]
-    platform = accounts[wanted[2]] if funded else None
-
-    def build(balances: dict[int, int]) -> list[Line] | None:
+    currency, key, owner = order.currency, capture_key(order), _owner_key(order=order)
+    shared = (_CLEARING, _DISCOUNTS) if funded else (_CLEARING,)
+    wanted = " OR ".join([_CAPTURE_ACCOUNT] * (1 + len(shared)))
+    sql = _CAPTURE_LOCK.format(accounts=wanted, lock=for_update("a"))
+    params = [key, _ESCROW, owner, currency, *(v for kind in shared for v in (kind, "", currency))]
+    with _atomic():
+        for _ in range(3):  # again after creating a missing account
+            rows = sql_rows(sql, params)
+            if rows and rows[0][3] is not None:
+                return _capture_posted(key)
+            accounts = {kind: (pk, balance) for pk, kind, balance, _ in rows}
+            missing = [kind for kind in shared if kind not in accounts]
+            if missing:  # the first capture in this currency: created once (get-or-create)
+                _accounts_get_many([(kind, "", currency) for kind in missing], now)
+                continue
+            if _ESCROW not in accounts:
+                get_currency(currency)
+                created = sql_row(_ESCROW_INSERT, [_ESCROW, owner, order.pk, currency, now])
+                if created is None:  # created by a concurrent capture of the order: look again
+                    continue
+                accounts[_ESCROW] = (created[0], 0)
+            break
+        else:  # pragma: no cover - an account missing after being created
+            raise RuntimeError(f"ledger accounts for {key} could not be found")
+        escrow, held = accounts[_ESCROW]
         # What the buyer paid from their balance is in the escrow already (payments.balance_spend).
-        amount = order.total_minor - balances[escrow.pk] if amount_minor is None else amount_minor
+        amount = order.total_minor - held if amount_minor is None else amount_minor
         if amount < 0:
+            found = _capture_posted(key)  # posted while we waited for the locks: a replay
+            if found is not None:
+                return found
             raise _invalid("A captured amount is a positive whole number of minor units.", "amount_minor")
-        lines = ([(clearing, -amount)] if amount else []) + ([(platform, -funded)] if funded else [])
-        return [*lines, (escrow, amount + funded)] if lines else None  # nothing to hold: None
-
-    memo = f"Payment for order {order.number}"
-    (posted,) = ledger_post_many([
-        Posting(
-            key=capture_key(order), kind=Transaction.Kind.CAPTURE,
-            accounts=[a for a in (escrow, clearing, platform) if a is not None], build=build, now=now,
-            memo=f"{memo}, with platform-funded discounts" if funded else memo, order_id=order.pk,
+        lines = ([(accounts[_CLEARING], -amount)] if amount else []) + (
+            [(accounts[_DISCOUNTS], -funded)] if funded else []
         )
-    ])
+        if not lines:  # nothing to hold (the balance paid it all), unless posted meanwhile
+            return _capture_posted(key)
+        lines.append(((escrow, held), amount + funded))
+        for _, x in lines:
+            _check_amount(x)
+        memo = f"Payment for order {order.number}"
+        memo = f"{memo}, with platform-funded discounts" if funded else memo
+        posted = _transaction_new(key, Transaction.Kind.CAPTURE, memo, currency, order.pk, None, now)
+        if _transactions_insert([posted]):
+            return _capture_posted(key)  # posted meanwhile by a concurrent capture
+        _entries_insert([(posted.pk, pk, x) for (pk, _), x in lines])
+        _balances_set({pk: balance + x for (pk, balance), x in lines}, [pk for (pk, _), _ in lines])
     return posted
 
 

@@ -59,7 +59,9 @@ def _text(template: str, **values) -> str:
     return format_lazy(template, **values)
 
 
-def order_paid(order: Order, *, now: dt.datetime) -> None:
+def order_paid(order: Order, *, now: dt.datetime, languages: dict[int, str] | None = None) -> None:
+    """`languages`: the buyer's and seller's chosen languages when the caller read them already
+    (notifications.services.notify_many)."""
     when = _when(order.ship_by)
     notify_many(  # buyer and seller in one statement
         [
@@ -83,6 +85,7 @@ def order_paid(order: Order, *, now: dt.datetime) -> None:
             ),
         ],
         now=now,
+        languages=languages,
     )
 
 

@@ -9,21 +9,23 @@ their emails — are rows written in the same transaction (outbox).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import secrets
 from collections import defaultdict
+from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext
 
-from cart.models import CartLine
-from catalog.models import Variant
+from catalog.models import Product, Variant
 from core.errors import Conflict, DomainError, NotAllowed
 from core.money import Money, convert
 from core.policy import policy
 from deadlines.batch import at_batch_end, atomic
 from deadlines.batch import current as current_batch
-from deadlines.rows import ids_in, rows_insert
+from deadlines.rows import for_update, ids_in, in_sql, sql_row, sql_rows, sql_run
 from deadlines.services import deadline_disarm
 from orders import notices
 from orders.models import (
@@ -97,7 +99,52 @@ def _event(
 
 
 def _new_number() -> str:
-    return "HA" + "".join(secrets.choice("0123456789") for _ in range(12))
+    return f"HA{secrets.randbelow(10**12):012d}"  # 12 random digits
+
+
+def _in_currency(amount: int, currency: str, to: str) -> int:
+    """`amount` minor units of `currency` in `to` (core.money.convert; nothing to do when equal)."""
+    return amount if currency == to else convert(Money(amount, currency), to).amount
+
+
+# A store's shipping choice for a store order (ORD-1, ORD-6): the cheapest method (price, then
+# id) that every product of the order offers (a product with no methods chosen accepts any
+# method of its store) and that has an estimate for the destination country, else the
+# rest-of-world one. One statement reads the stores' methods with their estimates (tag 0) and
+# the products' chosen methods (tag 1); {stores} and {products} are in_sql fragments.
+_SHIPPING_SQL = (
+    "SELECT 0, m.store_id, m.id, m.price_minor, m.currency, e.id, e.max_days, e.country"
+    ' FROM "catalog_shippingmethod" m JOIN "catalog_deliveryestimate" e ON e.method_id = m.id'
+    " WHERE m.store_id {stores} AND (e.country = %s OR e.country = '')"
+    " UNION ALL SELECT 1, l.product_id, l.shippingmethod_id, 0, '', 0, 0, ''"
+    ' FROM "catalog_product_shipping_methods" l WHERE l.product_id {products}'
+)
+
+
+def _shipping_choices(products_by_store: dict[int, list[int]], country: str) -> dict[int, tuple]:
+    """Per store id, its shipping choice for its products (store id → product ids):
+    (method id, method price_minor, method currency, estimate id, estimate max_days)."""
+    stores, store_params = in_sql(list(products_by_store))
+    products, product_params = in_sql([pk for pks in products_by_store.values() for pk in pks])
+    methods: dict[int, dict[int, tuple]] = defaultdict(dict)  # store → method → (price, …)
+    chosen: dict[int, set[int]] = defaultdict(set)  # product → the methods it offers
+    for tag, ref, method_id, price, currency, estimate_id, max_days, estimate_country in sql_rows(
+        _SHIPPING_SQL.format(stores=stores, products=products), [*store_params, country, *product_params]
+    ):
+        if tag:
+            chosen[ref].add(method_id)
+        elif estimate_country or method_id not in methods[ref]:  # the country's own estimate first
+            methods[ref][method_id] = (price, currency, estimate_id, max_days)
+    choices: dict[int, tuple] = {}
+    for store_id, product_ids in products_by_store.items():
+        common = methods.get(store_id, {})
+        for product_id in product_ids:
+            if product_id in chosen:
+                common = {pk: m for pk, m in common.items() if pk in chosen[product_id]}
+        if common:
+            method_id = min(common, key=lambda pk: (common[pk][0], pk))
+            choices[store_id] = (method_id, *common[method_id])
+    return choices
 
 
 def _shipping_for(store, products, country: str):
@@ -105,22 +152,13 @@ def _shipping_for(store, products, country: str):
 
     A product with no methods chosen accepts any method of its store.
     """
-    common = {m.pk: m for m in store.shipping_methods.prefetch_related("estimates")}
-    chosen: dict[int, set[int]] = defaultdict(set)
-    through = type(products[0]).shipping_methods.through if products else None
-    for product_id, method_id in (
-        through.objects.filter(product_id__in=[p.pk for p in products]).values_list(
-            "product_id", "shippingmethod_id"
-        ) if products else ()
-    ):
-        chosen[product_id].add(method_id)
-    for ids in chosen.values():
-        common = {pk: m for pk, m in common.items() if pk in ids}
-    for method in sorted(common.values(), key=lambda m: (m.price_minor, m.pk)):
-        estimate = method.estimate_for(country)
-        if estimate is not None:
-            return method, estimate
-    return None
+    from catalog.models import DeliveryEstimate
+
+    choice = _shipping_choices({store.pk: [p.pk for p in products]}, country).get(store.pk)
+    if choice is None:
+        return None
+    estimate = DeliveryEstimate.objects.select_related("method").get(pk=choice[3])
+    return estimate.method, estimate
 
 
 def checkout_place(
@@ -173,118 +211,214 @@ def checkout_place(
         raise
 
 
+_CHECKOUT_INSERT_SQL = (
+    'INSERT INTO "orders_checkout" ("buyer_id", "idempotency_key", "created_at") VALUES (%s, %s, %s)'
+    ' RETURNING "id"'
+)
+# The buyer's cart lines with their variants (locked, in id order so concurrent checkouts cannot
+# deadlock), products and stores, in one statement (for_update("v") is appended).
+_CART_SQL = (
+    "SELECT c.id, c.quantity, v.id, v.options, v.price_minor, v.stock, v.is_active,"
+    " p.id, p.store_id, p.category_id, p.title, p.currency, p.processing_days, p.is_active,"
+    " s.name, s.currency, s.is_active"
+    ' FROM "cart_cartline" c JOIN "catalog_variant" v ON v.id = c.variant_id'
+    ' JOIN "catalog_product" p ON p.id = v.product_id JOIN "catalog_store" s ON s.id = p.store_id'
+    " WHERE c.user_id = %s ORDER BY v.id"
+)
+
+
+class _CartRow(NamedTuple):
+    """A row of _CART_SQL."""
+
+    line_id: int
+    quantity: int
+    variant_id: int
+    options: object  # JSON text (or a dict)
+    price_minor: int
+    stock: int
+    variant_active: bool
+    product_id: int
+    store_id: int
+    category_id: int
+    title: str
+    currency: str
+    processing_days: int
+    product_active: bool
+    store_name: str
+    store_currency: str
+    store_active: bool
+
+
+_ORDER_COLUMNS = (
+    "number", "checkout_id", "buyer_id", "store_id", "state", "close_reason", "currency",
+    "items_total_minor", "shipping_total_minor", "discount_total_minor", "total_minor",
+    "ship_first_name", "ship_last_name", "ship_line1", "ship_line2", "ship_city", "ship_region",
+    "ship_postal_code", "ship_country", "ship_phone", "processing_days", "shipping_method_id",
+    "delivery_max_days", "placed_at", "carrier", "tracking_number", "extension_days",
+)  # the other columns start NULL
+_ORDER_INSERT_SQL = (
+    'INSERT INTO "orders_order" (' + ", ".join(f'"{c}"' for c in _ORDER_COLUMNS) + ') VALUES {rows}'
+    ' RETURNING "id", "number"'
+)
+_ORDER_ROW = f"({', '.join(['%s'] * len(_ORDER_COLUMNS))})"
+_LINE_INSERT_SQL = (
+    'INSERT INTO "orders_orderline" ("order_id", "variant_id", "product_title", "variant_label",'
+    ' "unit_price_minor", "quantity", "processing_days") VALUES {rows}'
+    ' RETURNING "id", "order_id", "variant_id"'
+)
+_LINE_ROW = "(%s, %s, %s, %s, %s, %s, %s)"
+_EVENT_INSERT_SQL = (
+    'INSERT INTO "orders_orderevent" ("order_id", "at", "actor", "actor_user_id", "kind", "from_state",'
+    ' "to_state", "reason", "data") VALUES {rows}'
+)
+_EVENT_ROW = (
+    f"(%s, %s, '{Actor.BUYER.value}', %s, 'placed', '', '{State.AWAITING_PAYMENT.value}', 'Order placed',"
+    " '{}')"
+)
+_CART_DELETE_SQL = 'DELETE FROM "cart_cartline" WHERE "id" {ids}'
+
+
+@functools.cache
+def _model_fields(model) -> tuple[str, ...]:
+    """The attnames of the model's columns, in Model.from_db's order."""
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def _variant_options(options) -> dict:
+    """The options column as read by sql_rows (JSON text), as Variant.options."""
+    return json.loads(options) if isinstance(options, str) else options
+
+
+def _variant_label(options: dict) -> str:
+    """Variant.label for these options."""
+    return ", ".join(f"{k}: {v}" for k, v in sorted(options.items())) or "Standard"
+
+
 def _place(
     *, buyer, address, idempotency_key: str, now: dt.datetime,
     promotion_ids=None, codes=(), use_refund_coupons: bool = False,
 ) -> Checkout:
-    checkout = Checkout.objects.create(buyer=buyer, idempotency_key=idempotency_key, created_at=now)
-    lines = list(
-        CartLine.objects.filter(user=buyer).select_related("variant__product__store").order_by("variant_id")
-    )
+    alias = connection.alias
+    (checkout_id,) = sql_row(_CHECKOUT_INSERT_SQL, [buyer.pk, idempotency_key, now])  # the first write
+    checkout = Checkout(id=checkout_id, buyer=buyer, idempotency_key=idempotency_key, created_at=now)
+    checkout._state.adding, checkout._state.db = False, alias
+    lines = [_CartRow._make(row) for row in sql_rows(_CART_SQL + for_update("v"), [buyer.pk])]
     if not lines:
         raise DomainError(gettext("Your cart is empty."), code="empty_cart", status=422)
-    # Lock the variants in a fixed order (by id) so concurrent checkouts cannot deadlock.
-    variants = {
-        v.pk: v
-        for v in Variant.objects.select_for_update(of=("self",))
-        .select_related("product__store")
-        .filter(pk__in=[line.variant_id for line in lines])
-        .order_by("pk")
-    }
     problems = {}
-    by_store = defaultdict(list)
-    orders: list[Order] = []
-    events: list[OrderEvent] = []
-    taken: dict[int, int] = defaultdict(int)  # variant id → units sold
+    by_store: dict[int, list[_CartRow]] = defaultdict(list)
     for line in lines:
-        variant = variants.get(line.variant_id)
-        product = variant.product if variant else None
-        if variant is None or not variant.is_active or not product.is_active or not product.store.is_active:
+        if not (line.variant_active and line.product_active and line.store_active):
             problems[str(line.variant_id)] = "This item is no longer sold; remove it from your cart."
-        elif variant.stock < line.quantity:
+        elif line.stock < line.quantity:
             problems[str(line.variant_id)] = (
-                f"Only {variant.stock} left of {product.title}."
-                if variant.stock
-                else f"{product.title} is out of stock."
+                f"Only {line.stock} left of {line.title}." if line.stock else f"{line.title} is out of stock."
             )
         else:
-            by_store[product.store].append((line, variant))
+            by_store[line.store_id].append(line)
     if problems:
         raise Conflict(
             gettext(
                 "Some items in your cart cannot be bought as they are."),
                 code="cart_problems", fields=problems
         )
-    for store, store_lines in sorted(by_store.items(), key=lambda item: item[0].pk):
-        products = [variant.product for _, variant in store_lines]
-        shipping = _shipping_for(store, products, address.country)
-        if shipping is None:
+    shipping = _shipping_choices(
+        {store_id: [line.product_id for line in store_lines] for store_id, store_lines in by_store.items()},
+        address.country,
+    )
+    order_fields = _model_fields(Order)
+    ship_to = {
+        "ship_first_name": address.first_name, "ship_last_name": address.last_name,
+        "ship_line1": address.line1, "ship_line2": address.line2, "ship_city": address.city,
+        "ship_region": address.region, "ship_postal_code": address.postal_code,
+        "ship_country": address.country, "ship_phone": address.phone,
+    }
+    orders: list[Order] = []
+    priced: dict[str, list[tuple]] = {}  # order number → [(cart row, unit price, variant options)]
+    for store_id, store_lines in sorted(by_store.items()):
+        store_name, currency = store_lines[0].store_name, store_lines[0].store_currency
+        choice = shipping.get(store_id)
+        if choice is None:
             raise Conflict(
-                gettext("%(name)s does not deliver to this address's country.") % {"name": store.name},
+                gettext("%(name)s does not deliver to this address's country.") % {"name": store_name},
                 code="no_delivery",
-                fields={"address_id": [f"{store.name} does not deliver there."]},
+                fields={"address_id": [f"{store_name} does not deliver there."]},
             )
-        method, estimate = shipping
-        priced = [
-            (line, v, convert(Money(v.price_minor, v.product.currency), store.currency).amount)
-            for line, v in store_lines
+        method_id, method_price, method_currency, _estimate_id, delivery_max_days = choice
+        units = [
+            (line, _in_currency(line.price_minor, line.currency, currency), _variant_options(line.options))
+            for line in store_lines
         ]
-        items = sum(unit * line.quantity for line, _, unit in priced)
-        shipping_minor = convert(method.price, store.currency).amount
-        order = Order.objects.create(
-            number=_new_number(),
-            checkout=checkout,
-            buyer=buyer,
-            store=store,
-            currency=store.currency,
-            ship_first_name=address.first_name,
-            ship_last_name=address.last_name,
-            ship_line1=address.line1,
-            ship_line2=address.line2,
-            ship_city=address.city,
-            ship_region=address.region,
-            ship_postal_code=address.postal_code,
-            ship_country=address.country,
-            ship_phone=address.phone,
-            processing_days=max(v.product.processing_days for _, v in store_lines),
-            shipping_method=method,
-            delivery_max_days=estimate.max_days,
-            placed_at=now,
-            items_total_minor=items,
-            shipping_total_minor=shipping_minor,
+        items = sum(unit * line.quantity for line, unit, _options in units)
+        shipping_minor = _in_currency(method_price, method_currency, currency)
+        values = dict.fromkeys(order_fields)  # id and the columns that start NULL: None
+        values.update(ship_to)
+        values.update(
+            number=_new_number(), checkout_id=checkout_id, buyer_id=buyer.pk, store_id=store_id,
+            state=State.AWAITING_PAYMENT.value, close_reason="", currency=currency,
+            items_total_minor=items, shipping_total_minor=shipping_minor, discount_total_minor=0,
             total_minor=items + shipping_minor,
+            processing_days=max(line.processing_days for line in store_lines),
+            shipping_method_id=method_id, delivery_max_days=delivery_max_days, placed_at=now,
+            carrier="", tracking_number="", extension_days=0,
         )
+        order = Order.from_db(alias, order_fields, [values[name] for name in order_fields])
+        order._state.fields_cache.update(checkout=checkout, buyer=buyer)
         orders.append(order)
+        priced[order.number] = units
+    # The orders in one INSERT, then all their lines in one.
+    ids = {
+        number: pk for pk, number in sql_rows(
+            _ORDER_INSERT_SQL.format(rows=", ".join([_ORDER_ROW] * len(orders))),
+            [getattr(order, name) for order in orders for name in _ORDER_COLUMNS],
+        )
+    }
+    line_params = []
+    for order in orders:
+        order.pk = ids[order.number]
+        for line, unit, options in priced[order.number]:
+            line_params += [
+                order.pk, line.variant_id, line.title, _variant_label(options), unit, line.quantity,
+                line.processing_days,
+            ]
+    line_ids = {
+        (order_id, variant_id): pk for pk, order_id, variant_id in sql_rows(
+            _LINE_INSERT_SQL.format(rows=", ".join([_LINE_ROW] * (len(line_params) // 7))), line_params
+        )
+    }
+    line_fields, variant_fields, product_fields = (
+        _model_fields(OrderLine), ("id", "product_id", "options", "price_minor", "stock", "is_active"),
+        ("id", "store_id", "category_id", "title", "currency", "processing_days", "is_active"),
+    )
+    taken: dict[int, int] = {}  # variant id → units sold
+    for order in orders:
         # Kept on the order (variants and products loaded) for the discounts just below.
-        order.placed_lines = [
-            OrderLine(
-                order=order,
-                variant=variant,
-                product_title=variant.product.title,
-                variant_label=variant.label,
-                unit_price_minor=unit,
-                quantity=line.quantity,
-                processing_days=variant.product.processing_days,
-            )
-            for line, variant, unit in priced
-        ]
-        rows_insert(order.placed_lines)  # lean multi-row INSERT (pks set), not bulk_create
-        for line, variant, _ in priced:
-            taken[variant.pk] += line.quantity
-        events.append(OrderEvent(
-            order=order,
-            at=now,
-            actor=Actor.BUYER,
-            actor_user=buyer,
-            kind="placed",
-            to_state=State.AWAITING_PAYMENT,
-            reason="Order placed",
-        ))
+        order.placed_lines = []
+        for line, unit, options in priced[order.number]:
+            product = Product.from_db(alias, product_fields, [
+                line.product_id, line.store_id, line.category_id, line.title, line.currency,
+                line.processing_days, line.product_active,
+            ])
+            variant = Variant.from_db(alias, variant_fields, [
+                line.variant_id, line.product_id, options, line.price_minor, line.stock, line.variant_active,
+            ])
+            variant._state.fields_cache["product"] = product
+            order_line = OrderLine.from_db(alias, line_fields, [
+                line_ids[order.pk, line.variant_id], order.pk, line.variant_id, line.title,
+                _variant_label(options), unit, line.quantity, line.processing_days,
+            ])
+            order_line._state.fields_cache.update(order=order, variant=variant)
+            order.placed_lines.append(order_line)
+            taken[line.variant_id] = line.quantity
         order_arm_deadline(order, DeadlineKind.PAYMENT_WINDOW, now, fresh=True)  # a new order
-    rows_insert(events)  # one INSERT (COPY would cost two round trips for a row or two)
-    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    sql_run(  # the timeline's first entry of every order, in one INSERT
+        _EVENT_INSERT_SQL.format(rows=", ".join([_EVENT_ROW] * len(orders))),
+        [value for order in orders for value in (order.pk, now, buyer.pk)],
+    )
+    cart_ids, cart_params = in_sql([line.line_id for line in lines])
+    sql_run(_CART_DELETE_SQL.format(ids=cart_ids), cart_params)
     # The stock (the variants were locked first, in id order), then the products' total stock.
-    _stock_take(taken, sorted({variants[pk].product_id for pk in taken}), now)
+    _stock_take(taken, sorted({line.product_id for line in lines}), now)
     from catalog.services import catalog_changed
     from coupons.services import checkout_discounts_apply
 
@@ -294,7 +428,6 @@ def _place(
     )  # its last statement takes the coupons' stock (a shared platform coupon's row)
     catalog_changed()  # last before the commit: the catalog version row every checkout bumps
     return checkout
-
 
 def _restock(order: Order, now: dt.datetime) -> None:
     """Give the units of a closed order back to the catalog.
@@ -317,6 +450,14 @@ def _restock(order: Order, now: dt.datetime) -> None:
         at_batch_end("orders.stock_return", _stock_return, (quantities, now), last=True)
 
 
+_STOCK_TAKE_SQL = 'UPDATE "catalog_variant" SET "stock" = "stock" - %s WHERE "id" {ids}'
+# Product.total_stock = the active variants' stock (0 without any), for a list of products.
+_TOTAL_STOCK_SQL = (
+    'UPDATE "catalog_product" SET "total_stock" = COALESCE((SELECT SUM(v.stock) FROM "catalog_variant" v'
+    ' WHERE v.product_id = "catalog_product"."id" AND v.is_active), 0), "updated_at" = %s WHERE "id" {ids}'
+)
+
+
 def _stock_take(taken: dict[int, int], product_ids: list[int], now: dt.datetime) -> None:
     """Take the units sold from their variants (locked by the caller), then refresh the
     products' total stock, as _stock_return does the other way (the caller bumps the catalog
@@ -324,8 +465,9 @@ def _stock_take(taken: dict[int, int], product_ids: list[int], now: dt.datetime)
     by_quantity: dict[int, list[int]] = defaultdict(list)
     for variant_id, quantity in taken.items():
         by_quantity[quantity].append(variant_id)
-    for quantity, variant_ids in sorted(by_quantity.items()):
-        Variant.objects.filter(pk__in=ids_in(variant_ids)).update(stock=F("stock") - quantity)
+    for quantity, variant_ids in sorted(by_quantity.items()):  # one UPDATE per distinct quantity
+        ids, params = in_sql(sorted(variant_ids))
+        sql_run(_STOCK_TAKE_SQL.format(ids=ids), [quantity, *params])
     _products_stock_refresh(product_ids, now)
 
 
@@ -335,21 +477,10 @@ def _products_stock_refresh(products, now: dt.datetime) -> None:
 
     A stock change moves only Variant.stock and Product.total_stock (not prices or search
     text): this is that part of catalog.services.product_refresh_summary for many products.
+    `products`: their ids, in id order (the pk index).
     """
-    from django.db.models import OuterRef, Subquery, Sum
-    from django.db.models.functions import Coalesce
-
-    from catalog.models import Product
-
-    active_stock = (
-        Variant.objects.filter(product=OuterRef("pk"), is_active=True)
-        .values("product")
-        .annotate(total=Sum("stock"))
-        .values("total")
-    )
-    Product.objects.filter(pk__in=ids_in(products)).update(  # in id order (the pk index)
-        total_stock=Coalesce(Subquery(active_stock), 0), updated_at=now
-    )
+    ids, params = in_sql(products)
+    sql_run(_TOTAL_STOCK_SQL.format(ids=ids), [now, *params])
 
 
 def _stock_return(items: list[tuple[dict[int, int], dt.datetime]]) -> None:
@@ -436,6 +567,144 @@ def order_close(
 
 # --- Payment ------------------------------------------------------------------------------
 
+_UNPAID_SQL = (
+    'SELECT "id", "currency", "total_minor", "ship_country" FROM "orders_order" '
+    'WHERE "checkout_id" = %s AND "state" = %s ORDER BY "id"'
+)
+_PAYMENT_FIELDS = (
+    "id", "checkout_id", "method", "provider", "amount_minor", "currency", "state", "provider_ref",
+    "idempotency_key", "failure_code", "card_brand", "card_last4", "created_at", "succeeded_at",
+)
+_PAYMENT_COLUMNS = ", ".join(f'"{name}"' for name in _PAYMENT_FIELDS)
+_PAYMENT_INSERT_SQL = (
+    'INSERT INTO "payments_payment" ("checkout_id", "method", "provider", "amount_minor", "currency", '
+    '"state", "provider_ref", "idempotency_key", "failure_code", "card_brand", "card_last4", '
+    '"created_at", "succeeded_at") VALUES (%s, %s, %s, %s, %s, %s, \'\', %s, \'\', \'\', \'\', %s, NULL) '
+    f"ON CONFLICT DO NOTHING RETURNING {_PAYMENT_COLUMNS}"
+)
+_PAYMENT_BY_KEY_SQL = f'SELECT {_PAYMENT_COLUMNS} FROM "payments_payment" WHERE "idempotency_key" = %s'
+_PAYMENT_BY_ID_SQL = f'SELECT {_PAYMENT_COLUMNS} FROM "payments_payment" WHERE "id" = %s'
+
+
+def _aware(value):
+    """A datetime column read by sql_rows, aware (SQLite: text, or naive UTC)."""
+    from deadlines.rows import db_datetime
+
+    value = db_datetime(value)
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _payment_from_row(row):
+    from payments.models import Payment
+
+    values = list(row[: len(_PAYMENT_FIELDS)])
+    values[-2], values[-1] = _aware(values[-2]), _aware(values[-1])
+    return Payment.from_db(connection.alias, _PAYMENT_FIELDS, values)
+
+
+@functools.cache
+def _payment_update_text(state: str, sets_ref: bool, sets_card: bool) -> str:
+    from payments.models import Payment
+
+    sets = ['"state" = %s']
+    if state == Payment.State.SUCCEEDED:
+        sets.append('"succeeded_at" = %s')
+    elif state in (Payment.State.VERIFYING, Payment.State.FAILED):
+        sets.append('"failure_code" = %s')
+    if sets_ref:
+        sets.append('"provider_ref" = %s')
+    if sets_card:
+        sets += ['"card_brand" = %s', '"card_last4" = %s']
+    # a "processing" answer moves only a pending payment; a final one a pending or processing one
+    states = "%s" if state == Payment.State.PROCESSING else "%s, %s"
+    return (
+        f'UPDATE "payments_payment" SET {", ".join(sets)} WHERE "state" IN ({states}) AND "id" = %s '
+        f'RETURNING {_PAYMENT_COLUMNS}, (SELECT count(*) FROM "payments_payment" b '
+        'WHERE b."idempotency_key" = %s AND b."state" = %s)'
+    )
+
+
+def _payment_update_sql(status: str, provider_ref: str, failure_code: str, now: dt.datetime, card):
+    """_payment_apply's UPDATE for the provider's answer `status`, and its SET and WHERE params
+    (the id and the balance part's key and state follow)."""
+    from payments.models import Payment
+    from payments.providers import ChargeStatus
+
+    state = {
+        ChargeStatus.SUCCEEDED: Payment.State.SUCCEEDED, ChargeStatus.PROCESSING: Payment.State.PROCESSING,
+        ChargeStatus.VERIFYING: Payment.State.VERIFYING,
+    }.get(status, Payment.State.FAILED).value
+    params = [state]
+    if state == Payment.State.SUCCEEDED:
+        params.append(now)
+    elif state in (Payment.State.VERIFYING, Payment.State.FAILED):
+        params.append(failure_code)
+    if provider_ref:
+        params.append(provider_ref)
+    if card[1]:
+        params += [card[0], card[1]]
+    params.append(Payment.State.PENDING.value)
+    if state != Payment.State.PROCESSING:
+        params.append(Payment.State.PROCESSING.value)
+    return _payment_update_text(state, bool(provider_ref), bool(card[1])), params
+
+
+@functools.cache
+def _orders_of_payment_sql():
+    """The SELECT … FOR UPDATE of _orders_of_payment, with its field names and datetime positions."""
+    from catalog.models import Store
+    from core.calendar import holidays_sql
+
+    order_fields, store_fields = Order._meta.concrete_fields, Store._meta.concrete_fields
+    columns = ", ".join(
+        [f'"orders_order"."{f.column}"' for f in order_fields] + [f's."{f.column}"' for f in store_fields]
+    )
+    sql = (
+        f'SELECT {columns}, lb."language", ls."language", {holidays_sql()} FROM "orders_order" '
+        'JOIN "catalog_store" s ON s."id" = "orders_order"."store_id" '
+        'LEFT JOIN "core_languagepreference" lb ON lb."user_id" = "orders_order"."buyer_id" '
+        'LEFT JOIN "core_languagepreference" ls ON ls."user_id" = s."owner_id" '
+        'WHERE "orders_order"."checkout_id" = %s AND "orders_order"."currency" = %s '
+        'AND "orders_order"."state" IN (%s, %s) ORDER BY "orders_order"."id"'
+        + for_update('"orders_order"')
+    )
+    datetimes = [  # to make aware on SQLite (PostgreSQL gives aware datetimes already)
+        i for i, f in enumerate([*order_fields, *store_fields]) if f.get_internal_type() == "DateTimeField"
+    ] if connection.vendor != "postgresql" else []
+    return (
+        sql, tuple(f.attname for f in order_fields), tuple(f.attname for f in store_fields), datetimes,
+    )
+
+
+def _orders_of_payment(payment):
+    """The payment's orders still waiting for it, locked in id order (with their store), their
+    buyers' and sellers' chosen languages (order id → {user id: language}) and the holidays."""
+    from catalog.models import Store
+    from core.calendar import holidays_from_text
+
+    sql, order_names, store_names, datetimes = _orders_of_payment_sql()
+    rows = sql_rows(sql, [
+        payment.checkout_id, payment.currency, State.AWAITING_PAYMENT.value, State.PAYMENT_PROCESSING.value,
+    ])
+    orders, languages, holidays = [], {}, frozenset()
+    cut = len(order_names)
+    for row in rows:
+        values = list(row)
+        for i in datetimes:
+            values[i] = _aware(values[i])
+        order = Order.from_db(connection.alias, order_names, values[:cut])
+        store = Store.from_db(connection.alias, store_names, values[cut : cut + len(store_names)])
+        _STORE_FIELD.set_cached_value(order, store)
+        orders.append(order)
+        languages[order.pk] = {order.buyer_id: row[-3] or "", store.owner_id: row[-2] or ""}
+        holidays = holidays_from_text(row[-1])
+    return orders, languages, holidays
+
+
+_STORE_FIELD = Order._meta.get_field("store")
+
 
 def checkout_pay(
     *, checkout: Checkout, token: str, idempotency_key: str, now: dt.datetime, save_card: bool = False,
@@ -463,34 +732,54 @@ def checkout_pay(
     from payments.providers.simulated import method_token
     from payments.services import balance_spend
 
-    orders = list(checkout.orders.filter(state=State.AWAITING_PAYMENT).order_by("pk"))
+    is_card = method == "card"
+    provider = get_provider() if is_card else get_provider("simulated")
+    # (id, currency, total_minor, ship_country) of each order waiting for payment, in id order;
+    # for a card, the same statement reads the buyer's pending appeal (PAY-3) and the saved card
+    # with this token (PAY-1), each as a scalar subquery of its own app (same on every row).
+    if is_card:
+        from appeals.services import appeal_pending_id_sql
+
+        appeal_sql, appeal_params = appeal_pending_id_sql(buyer_id=checkout.buyer_id)
+        card_sql, card_params = cards.saved_card_id_sql(provider=provider, token=token)
+        orders = sql_rows(
+            f'SELECT "id", "currency", "total_minor", "ship_country", {appeal_sql} AS "appeal_id", '
+            f'{card_sql} AS "card_id" FROM "orders_order" WHERE "checkout_id" = %s AND "state" = %s '
+            'ORDER BY "orders_order"."id"',
+            [*appeal_params, *card_params, checkout.pk, State.AWAITING_PAYMENT.value],
+        )
+    else:
+        orders = sql_rows(_UNPAID_SQL, [checkout.pk, State.AWAITING_PAYMENT.value])
     if not orders:
         raise Conflict(gettext("Nothing in this checkout is waiting for payment."), code="nothing_to_pay")
     by_currency = defaultdict(list)
     for order in orders:
-        by_currency[order.currency].append(order)
+        by_currency[order[1]].append(order)
     for currency in by_currency:  # PAY-4: unknown or unavailable methods change nothing (422)
-        pay_methods.method_check(code=method, country=orders[0].ship_country, currency=currency)
+        pay_methods.method_check(code=method, country=orders[0][3], currency=currency)
     if method == "card" and not token and use_balance:
         from payments.services import buyer_balance_minor
 
         message = "Your balance does not cover the whole amount: choose a card or another method too."
         for currency, group in by_currency.items():
             held = buyer_balance_minor(user=checkout.buyer, currency=currency)
-            if held < sum(o.total_minor for o in group):
+            if held < sum(o[2] for o in group):
                 raise DomainError(
                     message, code="balance_insufficient", fields={"token": [message]}, status=422
                 )
-    if method == "card":
+    if is_card:
         from appeals.services import appeal_refuse_card_payment
 
-        appeal_refuse_card_payment(buyer=checkout.buyer)  # PAY-3: documents first (409 appeal_pending)
+        # PAY-3: documents first (409 appeal_pending)
+        appeal_refuse_card_payment(buyer=checkout.buyer, pending_id=orders[0][4])
     elif not token or not token.startswith("sim_method:"):
         token = method_token(method)
-    provider = get_provider() if method == "card" else get_provider("simulated")
     buyer = checkout.buyer
-    is_card = method == "card"
-    saved = cards.saved_card_for_token(owner=buyer, provider=provider, token=token) if is_card else None
+    saved = (
+        cards.saved_card_for_token(owner=buyer, provider=provider, token=token, card_id=orders[0][5])
+        if is_card
+        else None
+    )
     newly_saved = None
     if saved is None and save_card and method == "card":
         saved = newly_saved = cards.saved_card_create(owner=buyer, provider=provider, token=token, now=now)
@@ -498,7 +787,7 @@ def checkout_pay(
     payments = []
     for currency, group in sorted(by_currency.items()):
         key = f"{idempotency_key}:{currency}"
-        due = sum(o.total_minor for o in group)
+        due = sum(o[2] for o in group)
         from_balance = (
             balance_spend(checkout=checkout, currency=currency, due_minor=due, payment_key=key, now=now)
             if use_balance
@@ -513,19 +802,12 @@ def checkout_pay(
             continue
         # The row first (unique per key): a repeated key (double submit) finds the first one.
         amount = Money(due - (from_balance.amount_minor if from_balance else 0), currency)
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(
-                    checkout=checkout,
-                    method=method,
-                    provider=provider.name,
-                    amount_minor=amount.amount,
-                    currency=currency,
-                    idempotency_key=key,
-                    created_at=now,
-                )
-        except IntegrityError:
-            payment = Payment.objects.get(idempotency_key=key)
+        # One statement, no savepoint: a repeated key inserts nothing and reads the first row.
+        row = sql_row(_PAYMENT_INSERT_SQL, [
+            checkout.pk, method, provider.name, amount.amount, currency, Payment.State.PENDING.value,
+            key, now,
+        ]) or sql_row(_PAYMENT_BY_KEY_SQL, [key])
+        payment = _payment_from_row(row)
         if payment.state == Payment.State.PENDING:
             result = provider.charge(
                 amount=payment.amount, token=token, idempotency_key=key, customer_ref=customer_ref
@@ -552,40 +834,31 @@ def _payment_apply(
 ):
     """Record the provider's answer on a pending or processing payment and move its orders,
     once (the payment row is locked; an answer that arrives second changes nothing)."""
+    from core.calendar import holidays_known
     from payments.models import Payment
     from payments.providers import ChargeStatus
+    from payments.services import balance_key, balance_part_settle
 
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.state not in (Payment.State.PENDING, Payment.State.PROCESSING):
-            return payment
-        if status == ChargeStatus.PROCESSING and payment.state == Payment.State.PROCESSING:
-            return payment
-        orders = list(  # locked here, in id order, after the payment (the order every payer uses)
-            Order.objects.select_for_update(of=("self",)).select_related("store").filter(
-                checkout_id=payment.checkout_id,
-                currency=payment.currency,
-                state__in=[State.AWAITING_PAYMENT, State.PAYMENT_PROCESSING],
-            ).order_by("pk")
-        )
-        payment.provider_ref = provider_ref or payment.provider_ref
-        if card[1]:
-            payment.card_brand, payment.card_last4 = card
-        if status == ChargeStatus.SUCCEEDED:
-            payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
-        elif status == ChargeStatus.PROCESSING:
-            payment.state = Payment.State.PROCESSING
-        elif status == ChargeStatus.VERIFYING:
-            payment.state, payment.failure_code = Payment.State.VERIFYING, failure_code
-        else:
-            payment.state, payment.failure_code = Payment.State.FAILED, failure_code
-        payment.save()
-        from payments.services import balance_part_settle
-
-        balance_part_settle(payment=payment, now=now)  # the balance part of the attempt follows it
+        # The answer is written by one UPDATE that locks the row, if it is still pending (or
+        # processing, for a final answer); RETURNING gives the row and whether a balance part waits.
+        sql, params = _payment_update_sql(status, provider_ref, failure_code, now, card)
+        row = sql_row(sql, [
+            *params, payment.pk, balance_key(payment.idempotency_key), Payment.State.PENDING.value,
+        ])
+        if row is None:  # answered already (or "processing" twice): nothing changes
+            return _payment_from_row(sql_row(_PAYMENT_BY_ID_SQL, [payment.pk]))
+        payment = _payment_from_row(row)
+        # locked here, in id order, after the payment (the order every payer uses)
+        orders, languages, holidays = _orders_of_payment(payment)
+        if row[-1]:
+            balance_part_settle(payment=payment, now=now)  # the balance part of the attempt follows it
         for order in orders:
             if status == ChargeStatus.SUCCEEDED:
-                _order_paid(order=order, now=now, locked_here=True)  # an error rolls it all back
+                with holidays_known(holidays):  # the ship-by countdown skips them (ORD-4)
+                    _order_paid(  # an error rolls it all back
+                        order=order, now=now, locked_here=True, languages=languages[order.pk]
+                    )
             elif status == ChargeStatus.PROCESSING and order.state == State.AWAITING_PAYMENT:
                 order_transition(
                     order=order, to=State.PAYMENT_PROCESSING, actor=Actor.SYSTEM, now=now,
@@ -637,9 +910,12 @@ def order_paid(*, order: Order, now: dt.datetime) -> Order:
         return _order_paid(order=order, now=now)
 
 
-def _order_paid(*, order: Order, now: dt.datetime, locked_here: bool = False) -> Order:
+def _order_paid(
+    *, order: Order, now: dt.datetime, locked_here: bool = False, languages: dict[int, str] | None = None
+) -> Order:
     """order_paid inside a transaction that rolls back as a whole on any error (no savepoint);
-    `locked_here`: see order_transition."""
+    `locked_here`: see order_transition; `languages`: the buyer's and seller's chosen languages
+    when the caller read them (orders.notices.order_paid)."""
     paid = order_transition(
         order=order,
         locked_here=locked_here,
@@ -649,7 +925,7 @@ def _order_paid(*, order: Order, now: dt.datetime, locked_here: bool = False) ->
         kind="paid",
         reason="Payment received",
     )
-    notices.order_paid(paid, now=now)
+    notices.order_paid(paid, now=now, languages=languages)
     close_reason = _security_close_reason(paid)
     # The capture last before the commit: it locks the shared provider-clearing (and
     # platform-discounts) ledger accounts, which every paying checkout needs.

@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
+from deadlines.rows import db_datetime, sql_row
 from payments.declines import decline_error
 from payments.models import ProviderCustomer, SavedCard
 from payments.providers import PaymentProvider, ProviderError
@@ -37,10 +38,38 @@ def provider_customer_ref(*, user, provider: PaymentProvider, now: dt.datetime) 
     return ref
 
 
-def saved_card_for_token(*, owner, provider: PaymentProvider, token: str) -> SavedCard | None:
-    """The buyer's saved card with this token; someone else's saved card is refused."""
-    card = SavedCard.objects.filter(provider=provider.name, token=token).first()
-    if card is not None and card.owner_id != owner.pk:
+_CARD_FIELDS = ("id", "owner_id", "provider", "token", "brand", "last4", "exp_month", "exp_year",
+                "created_at")
+_CARD_BY_TOKEN_SQL = (
+    'SELECT "id", "owner_id", "provider", "token", "brand", "last4", "exp_month", "exp_year", '
+    '"created_at" FROM "payments_savedcard" WHERE "provider" = %s AND "token" = %s'
+)
+_CARD_ID_SQL = '(SELECT c."id" FROM "payments_savedcard" c WHERE c."provider" = %s AND c."token" = %s)'
+UNKNOWN = object()
+
+
+def saved_card_id_sql(*, provider: PaymentProvider, token: str) -> tuple[str, list]:
+    """The id of the saved card with this token (anyone's, or NULL) as a scalar subquery (sql,
+    params), for a caller to read it within a statement it runs anyway and pass it to
+    saved_card_for_token."""
+    return _CARD_ID_SQL, [provider.name, token]
+
+
+def saved_card_for_token(
+    *, owner, provider: PaymentProvider, token: str, card_id=UNKNOWN
+) -> SavedCard | None:
+    """The buyer's saved card with this token; someone else's saved card is refused.
+
+    `card_id`: the value of saved_card_id_sql() when the caller read it already (None: no query)."""
+    if card_id is None:
+        return None
+    row = sql_row(_CARD_BY_TOKEN_SQL, [provider.name, token])  # at most one: (provider, token) is unique
+    if row is None:
+        return None
+    created = db_datetime(row[-1])  # SQLite: text, or a naive UTC datetime
+    created = created.replace(tzinfo=dt.UTC) if created.tzinfo is None else created
+    card = SavedCard.from_db(connection.alias, _CARD_FIELDS, [*row[:-1], created])
+    if card.owner_id != owner.pk:
         raise DomainError(
             _("Choose one of your own cards."),
             code="unknown_card",

@@ -230,7 +230,9 @@ def test_database_url_postgres(monkeypatch, tmp_path):
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("hmong", "shop", "s@cret")
     assert (db["HOST"], db["PORT"]) == ("db.internal", 6543)
-    assert db["OPTIONS"] == {"sslmode": "require", "server_side_binding": True}
+    assert db["OPTIONS"] == {
+        "sslmode": "require", "server_side_binding": True, "prepare_threshold": 5
+    }
     assert db["CONN_MAX_AGE"] == 60
     assert db["CONN_HEALTH_CHECKS"] is True
     assert values["IS_POSTGRES"] is True

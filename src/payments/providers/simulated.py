@@ -22,11 +22,12 @@ import json
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django_tasks import task
 
 from core.money import Money
+from deadlines.rows import sql_row
 from payments.providers.base import (
     CardDetails,
     ChargeResult,
@@ -197,6 +198,16 @@ def sim_webhook_deliver(
     return f"{status} {result}"
 
 
+_CHARGE_INSERT_SQL = (
+    'INSERT INTO "payments_simulatedcharge" ("idempotency_key", "ref", "token", "amount_minor", '
+    '"currency", "status", "failure_code", "created_at") VALUES (%s, %s, %s, %s, %s, %s, %s, %s) '
+    'ON CONFLICT DO NOTHING RETURNING "ref", "status", "failure_code"'
+)
+_CHARGE_GET_SQL = (
+    'SELECT "ref", "status", "failure_code" FROM "payments_simulatedcharge" WHERE "idempotency_key" = %s'
+)
+
+
 class SimulatedProvider:
     name = NAME
 
@@ -217,8 +228,6 @@ class SimulatedProvider:
     def charge(
         self, *, amount: Money, token: str, idempotency_key: str, customer_ref: str = ""
     ) -> ChargeResult:
-        from payments.models import SimulatedCharge
-
         profile, card = self._profile(token)
         # The charge row first (unique per key): a repeated key finds the first charge (PAY-5).
         status, failure = ChargeStatus.SUCCEEDED, ""
@@ -230,34 +239,28 @@ class SimulatedProvider:
             status, failure = ChargeStatus.VERIFYING, profile
         elif profile != SUCCESS:
             status, failure = ChargeStatus.FAILED, profile
-        try:
-            with transaction.atomic():
-                existing = SimulatedCharge.objects.create(
-                    idempotency_key=idempotency_key,
-                    ref=_ref("sim_ch", idempotency_key),
-                    token=token,
-                    amount_minor=amount.amount,
-                    currency=amount.currency,
-                    status=status,
-                    failure_code=failure,
-                    created_at=dt.datetime.now(dt.UTC),
-                )
-        except IntegrityError:  # a repeated key, perhaps at the same moment: one charge (PAY-5)
-            existing = SimulatedCharge.objects.get(idempotency_key=idempotency_key)
-        else:
-            if status == ChargeStatus.PROCESSING and profile != OFFLINE:
-                later = (
-                    ("payment.succeeded", "")
-                    if profile == PROCESSING
-                    else ("payment.failed", LATER_DECLINE_CODE)
-                )
-                sim_webhook_deliver.enqueue(later[0], existing.ref, later[1], idempotency_key)
+        # One statement, no savepoint: a repeated key (perhaps at the same moment) inserts
+        # nothing and finds the first charge (PAY-5); the ref derives from the key.
+        row = sql_row(_CHARGE_INSERT_SQL, [
+            idempotency_key, _ref("sim_ch", idempotency_key), token, amount.amount, amount.currency,
+            status, failure, dt.datetime.now(dt.UTC),
+        ])
+        if row is None:
+            row = sql_row(_CHARGE_GET_SQL, [idempotency_key])
+        elif status == ChargeStatus.PROCESSING and profile != OFFLINE:
+            later = (
+                ("payment.succeeded", "")
+                if profile == PROCESSING
+                else ("payment.failed", LATER_DECLINE_CODE)
+            )
+            sim_webhook_deliver.enqueue(later[0], row[0], later[1], idempotency_key)
+        ref, charge_status, failure_code = row
         details = self._details(card) if card else None
         return ChargeResult(
-            ok=existing.status == ChargeStatus.SUCCEEDED,
-            provider_ref=existing.ref,
-            failure_code=existing.failure_code,
-            status=existing.status,
+            ok=charge_status == ChargeStatus.SUCCEEDED,
+            provider_ref=ref,
+            failure_code=failure_code,
+            status=charge_status,
             card=details,
         )
 
