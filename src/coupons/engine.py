@@ -17,7 +17,9 @@ Currencies: store kinds are in their store's currency. A platform discount is co
 its own currency over the eligible amounts converted at the reference rates
 (core.money.convert), allocated over the store orders in that currency (the parts sum
 exactly), then each order's part is converted once into the order's currency and capped at
-that order's eligible amount.
+that order's eligible amount. The part in the offer's currency is kept (Applied.source_minor,
+OrderDiscount.source_amount_minor): the parts of one redemption sum exactly to what the
+promotion gave, in its own currency, whatever the orders' currencies.
 
 `best_selection` enumerates every allowed selection (stacking table), evaluates each and
 picks the largest saving; ties go to fewer coupons used, then to the coupons ending first
@@ -242,6 +244,14 @@ class Applied:
     credit: Credit | None
     amount_minor: int  # in the order's currency
     lines: dict[int, int]  # line key → share
+    # In the source's own currency (the offer's or the credit's) when it differs from the
+    # order's: a platform discount's part as allocated, before its conversion (CPN-7).
+    source_minor: int | None = None
+
+    @property
+    def source_amount_minor(self) -> int:
+        """The part in the source's currency; the parts of one source sum to what it gave."""
+        return self.amount_minor if self.source_minor is None else self.source_minor
 
     @property
     def kind(self) -> str:
@@ -398,7 +408,9 @@ def evaluate(
             shares = _spread(own, remaining, keys)
             for k, p in shares.items():
                 remaining[k] -= p
-            result.applied.append(Applied(offer=platform, credit=None, amount_minor=own, lines=shares))
+            result.applied.append(
+                Applied(offer=platform, credit=None, amount_minor=own, lines=shares, source_minor=part)
+            )
 
     for credit in credits:
         mine = [r for r in results if r.order.currency == credit.currency and sum(left[id(r)].values())]

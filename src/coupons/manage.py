@@ -592,7 +592,7 @@ class PromotionStats:
     collected: int = 0
     redeemed: int = 0
     orders: int = 0
-    discount: list[Money] = field(default_factory=list)  # one per order currency
+    discount: list[Money] = field(default_factory=list)  # in the promotion's currency (CPN-7)
     per_day: list[tuple[dt.date, int, list[Money]]] = field(default_factory=list)
 
 
@@ -606,14 +606,14 @@ def promotion_stats(*, promotion: Promotion) -> PromotionStats:
     used = Redemption.objects.filter(promotion=promotion, status=Redemption.Status.ACTIVE)
     totals = used.aggregate(redeemed=Count("pk"), orders=Count("order", distinct=True))
     discount: dict[str, int] = {}
-    for row in used.values("order__currency").annotate(amount=Sum("amount_minor")):
-        discount[row["order__currency"]] = int(row["amount"] or 0)
+    for row in used.values("currency").annotate(amount=Sum("amount_minor")):
+        discount[row["currency"]] = int(row["amount"] or 0)
     days: dict[dt.date, tuple[int, dict[str, int]]] = {}
     rows = (used.annotate(day=TruncDate("created_at", tzinfo=business_zone()))
-            .values("day", "order__currency").annotate(n=Count("pk"), amount=Sum("amount_minor")))
+            .values("day", "currency").annotate(n=Count("pk"), amount=Sum("amount_minor")))
     for row in rows:
         count, amounts = days.get(row["day"], (0, {}))
-        amounts[row["order__currency"]] = int(row["amount"] or 0)
+        amounts[row["currency"]] = int(row["amount"] or 0)
         days[row["day"]] = (count + row["n"], amounts)
     return PromotionStats(
         collected=CollectedCoupon.objects.filter(promotion=promotion).count(),
@@ -637,8 +637,8 @@ def promotion_list_stats(*, promotions) -> dict[int, PromotionStats]:
         stats[row["promotion_id"]].redeemed = row["n"]
         stats[row["promotion_id"]].orders = row["orders"]
     amounts: dict[int, dict[str, int]] = {}
-    for row in used.values("promotion_id", "order__currency").annotate(amount=Sum("amount_minor")):
-        amounts.setdefault(row["promotion_id"], {})[row["order__currency"]] = int(row["amount"] or 0)
+    for row in used.values("promotion_id", "currency").annotate(amount=Sum("amount_minor")):
+        amounts.setdefault(row["promotion_id"], {})[row["currency"]] = int(row["amount"] or 0)
     for pk, by_currency in amounts.items():
         stats[pk].discount = _money_list(by_currency)
     return stats

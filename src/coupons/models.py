@@ -225,8 +225,9 @@ class Redemption(models.Model):
         "orders.Checkout", null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
     )
     amount_minor = models.PositiveBigIntegerField(
-        help_text=_("In the order's currency (summed per currency).")
+        help_text=_("What the promotion gave over the checkout's orders, in the promotion's currency.")
     )
+    currency = models.CharField(max_length=3, help_text=_("The promotion's currency."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField()
     returned_at = models.DateTimeField(null=True, blank=True)
@@ -259,6 +260,10 @@ class OrderDiscount(models.Model):
     kind = models.CharField(max_length=20, help_text=_("A promotion kind, or refund_coupon."))
     title = models.CharField(max_length=120)
     amount_minor = models.PositiveBigIntegerField(help_text=_("In the order's currency."))
+    source_amount_minor = models.PositiveBigIntegerField(
+        help_text=_("The same part in the source's own currency (a platform discount's part as "
+                    "allocated, before conversion); equal to amount_minor in one currency.")
+    )
     funder = models.CharField(max_length=10, choices=Funder.choices)
 
     class Meta:

@@ -142,6 +142,7 @@ def redemption_take(
         order=order,
         checkout=checkout,
         amount_minor=amount_minor,
+        currency=Promotion.objects.values_list("currency", flat=True).get(pk=promotion_id),
         created_at=now,
     )
 
@@ -216,10 +217,12 @@ def _evaluate_pick(inputs, *, offers, ids, buyer, now, credits) -> engine.Evalua
 
 _BUYER_LOCK = 'SELECT "id" FROM "accounts_user" WHERE "id" = %s'
 _DISCOUNT_COLUMNS = (
-    '"order_id", "promotion_id", "refund_coupon_id", "kind", "title", "amount_minor", "funder"'
+    '"order_id", "promotion_id", "refund_coupon_id", "kind", "title", "amount_minor", '
+    '"source_amount_minor", "funder"'
 )
 _REDEMPTION_COLUMNS = (
-    '"promotion_id", "user_id", "order_id", "checkout_id", "amount_minor", "status", "created_at"'
+    '"promotion_id", "user_id", "order_id", "checkout_id", "amount_minor", "currency", "status", '
+    '"created_at"'
 )
 _STOCK_TAKE = (
     'UPDATE "coupons_promotion" SET "redeemed_count" = "redeemed_count" + 1 '
@@ -250,7 +253,10 @@ def _write(*, checkout, orders, ev: engine.Evaluation, buyer, now: dt.datetime) 
     UPDATE), the OrderDiscounts (one INSERT … RETURNING), their LineDiscounts, the
     Redemptions (one INSERT each), the refund coupons' uses, then the promotions' stock."""
     by_store = {o.store_id: o for o in orders}
-    used: dict[int, list] = defaultdict(list)  # promotion id → [(order id, amount)]
+    # promotion id → [(order id, amount in the promotion's currency)]: a platform discount's
+    # parts as allocated (CPN-7), so they sum to what the promotion gave, in its own currency.
+    used: dict[int, list] = defaultdict(list)
+    currencies = {o.id: o.currency for o in ev.offers}
     credit_used: list[tuple] = []  # (refund coupon id, order id, amount)
     promotion_ids = sorted({o.id for o in ev.offers})
     discounts, line_parts, totals = [], [], []
@@ -264,12 +270,12 @@ def _write(*, checkout, orders, ev: engine.Evaluation, buyer, now: dt.datetime) 
             if offer is not None:
                 kind, title = offer.kind, offer.title
                 funder = Funder.PLATFORM.value if offer.is_platform else Funder.SELLER.value
-                used[offer.id].append((order.pk, amount))
+                used[offer.id].append((order.pk, applied.source_amount_minor))
             else:
                 kind, title, funder = "refund_coupon", str(applied.title), Funder.PLATFORM.value
                 credit_used.append((credit.id, order.pk, amount))
             key = (order.pk, offer.id if offer else None, credit.id if credit else None)
-            discounts.append((*key, kind, title[:120], amount, funder))
+            discounts.append((*key, kind, title[:120], amount, applied.source_amount_minor, funder))
             line_parts.append((key, applied.lines))
         if result.discount_minor:
             order.discount_total_minor = result.discount_minor
@@ -308,7 +314,9 @@ def _write(*, checkout, orders, ev: engine.Evaluation, buyer, now: dt.datetime) 
     for promotion_id in promotion_ids:  # on the first order it applied to, summed over the orders
         parts = used.get(promotion_id) or [(first_order, 0)]
         amount = sum(a for _o, a in parts)
-        redemptions.append((promotion_id, buyer.pk, parts[0][0], checkout_id, amount, active, now))
+        redemptions.append(
+            (promotion_id, buyer.pk, parts[0][0], checkout_id, amount, currencies[promotion_id], active, now)
+        )
     _insert("coupons_redemption", _REDEMPTION_COLUMNS, redemptions)
     # The refund coupons were locked by credits_for(lock=True).
     _insert(

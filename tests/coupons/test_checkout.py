@@ -8,6 +8,7 @@ import pytest
 from django.db.models import Sum
 
 from cart.models import CartLine
+from catalog.models import Product
 from core.errors import DomainError
 from coupons.models import Kind, LineDiscount, OrderDiscount, Promotion, Redemption, RefundCouponUse
 from ledger.models import Account
@@ -288,3 +289,44 @@ def test_cpn6_a_typed_code_that_applies_nowhere_refuses_the_checkout_with_its_re
         place(buyer, address, codes=["bigspend"])
     assert excinfo.value.code == "min_spend_not_met" and excinfo.value.fields["codes"]
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("amount", [1_000, 999, 7])
+def test_cpn7_a_fixed_platform_coupon_across_currencies_sums_exactly_in_its_own_currency(amount):
+    """CPN-7: a fixed platform coupon over a USD, a EUR and a VND store order is allocated in its
+    own currency (the parts sum exactly to what it gave); each order gets its part converted."""
+    from core.money import Money, convert
+
+    stores = [store_make(currency=c) for c in ("USD", "EUR", "VND")]
+    prices = (3_000, 2_000, 500_000)  # $30, €20, ₫500,000
+    variants = [sellable(store, price=price) for store, price in zip(stores, prices, strict=True)]
+    for variant, store in zip(variants, stores, strict=True):  # priced in the store's currency
+        Product.objects.filter(pk=variant.product_id).update(currency=store.currency)
+    buyer, address = buyer_make()
+    cart_add(buyer, *variants)
+    platform = promotion_make(Kind.PLATFORM_COUPON, amount_minor=amount, currency="USD", collect_for=buyer)
+
+    checkout = place(buyer, address)
+
+    discounts = list(OrderDiscount.objects.filter(promotion=platform).select_related("order"))
+    redemption = Redemption.objects.get(promotion=platform)
+    assert redemption.currency == "USD"
+    assert sum(d.source_amount_minor for d in discounts) == redemption.amount_minor == amount
+    for d in discounts:  # each order's part, converted once into the order's currency
+        assert d.amount_minor == convert(Money(d.source_amount_minor, "USD"), d.order.currency).amount
+        assert d.order.discount_total_minor == d.amount_minor
+    if amount >= 100:  # a few cents may leave an order no part at all
+        assert {d.order.currency for d in discounts} == {"USD", "EUR", "VND"}
+    assert checkout.orders.count() == 3
+
+
+def test_cpn7_store_discounts_keep_one_amount_in_their_own_currency(shop):
+    store, v1, v2 = shop
+    buyer, address = buyer_make()
+    cart_add(buyer, v1, v2)
+    coupon = promotion_make(Kind.STORE_COUPON, store=store, amount_minor=1_000, collect_for=buyer)
+    place(buyer, address)
+    discount = OrderDiscount.objects.get(promotion=coupon)
+    assert discount.source_amount_minor == discount.amount_minor == 1_000
+    redemption = Redemption.objects.get(promotion=coupon)
+    assert (redemption.amount_minor, redemption.currency) == (1_000, store.currency)
