@@ -62,6 +62,7 @@ from disputes.transitions import (
 )
 from orders.models import Order
 from orders.rules import Decision
+from orders.selectors import units_claimable
 from orders.transitions import order_locked
 
 S = DisputeState
@@ -162,7 +163,8 @@ def role_of(dispute: Dispute, user) -> str | None:
 
 
 def _lines(order: Order, lines, fields: dict) -> list[tuple[int, int]]:
-    """DSP-1: [{"line_id": id, "quantity": n}] of this order (default: every line, all units)."""
+    """DSP-1: [{"line_id": id, "quantity": n}] of this order (default: every line, all units; _open
+    then keeps only the units still claimable, and checks chosen ones with _claimable)."""
     own = {line.pk: line for line in order.lines.all()}
     if not lines:
         return [(pk, line.quantity) for pk, line in own.items()]
@@ -185,6 +187,38 @@ def _lines(order: Order, lines, fields: dict) -> list[tuple[int, int]]:
         seen.add(line_id)
         out.append((line_id, quantity))
     return out
+
+
+def _nothing_claimable() -> str:
+    return _("Every item of this order was already refunded or is claimed in a return or a dispute.")
+
+
+def _claimable(order: Order, chosen: list[tuple[int, int]], *, every_line: bool) -> list[tuple[int, int]]:
+    """DSP-1 / RET-1: a unit is refunded at most once: the units a dispute claims must not be
+    refunded or claimed already, by a dispute or a Free Return (orders.selectors.units_claimable).
+    Checked under the order lock, after the rule checks (their codes come first). With no lines
+    given (`every_line`), the dispute takes the units still claimable; with lines given, asking
+    for more than is left is refused on the "lines" field (422)."""
+    left = units_claimable(order)
+    if every_line:
+        chosen = [(pk, left.get(pk, 0)) for pk, _qty in chosen if left.get(pk, 0) > 0]
+        if not chosen:
+            raise _invalid({"lines": [_nothing_claimable()]})
+        return chosen
+    for pk, quantity in chosen:
+        n = left.get(pk, 0)
+        if quantity > n:
+            if not any(left.values()):
+                raise _invalid({"lines": [_nothing_claimable()]})
+            title = order.lines.get(pk=pk).product_title
+            raise _invalid({"lines": [
+                _("Some units of “%(title)s” were already refunded or are claimed in a return or a "
+                  "dispute: choose at most %(n)s.") % {"n": n, "title": title}
+                if n > 0
+                else _("Every unit of “%(title)s” was already refunded or is claimed in a return or a "
+                       "dispute.") % {"title": title}
+            ]})
+    return chosen
 
 
 def _check_lines_amount(order: Order, chosen: list[tuple[int, int]], amount_minor, fields: dict) -> None:
@@ -409,6 +443,7 @@ def dispute_open(
         chosen=chosen,
         checked=checked,
         now=now,
+        every_line=not lines,
     )
 
 
@@ -453,11 +488,12 @@ def warranty_open(
         chosen=chosen,
         checked=checked,
         now=now,
+        every_line=not lines,
     )
 
 
 def _open(
-    *, order, buyer, kind, reason, solution, amount_minor, description, chosen, checked, now
+    *, order, buyer, kind, reason, solution, amount_minor, description, chosen, checked, now, every_line
 ) -> Dispute:
     from payments.services import order_paid_with
 
@@ -470,6 +506,7 @@ def _open(
                 _enforce(check_open_dispute(locked, now, reason))
                 if amount_minor > _refundable(locked):  # re-checked under the lock
                     raise _invalid({"amount_minor": [_("More than can still be refunded.")]})
+            chosen = _claimable(locked, chosen, every_line=every_line)  # DSP-1, under the lock
             paypal = "paypal" in order_paid_with(locked)
             straight_to_team = (
                 kind == Kind.DISPUTE and reason in NOT_RECEIVED and has_no_tracking(locked, now)

@@ -443,3 +443,63 @@ def checkout_preview(*, buyer, country: str | None, locale: str = "en_US") -> Ch
         totals[store.currency] += store_preview.total.amount
     preview.totals = [Money(totals[c], c) for c in sorted(totals)]
     return preview
+
+
+# --- units still claimable per line (DSP-1 / RET-1 / RET-2): a unit is refunded at most once ------
+
+# One statement: the order's lines, then the units each claim holds. Dispute lines count while the
+# dispute is open or once it refunded anything; a refunding (or open) dispute that lists no line
+# holds the whole order ("w"); returns count unless given up (expired or cancelled unused).
+_CLAIMS_SQL = (
+    'SELECT \'q\', l."id", l."quantity" FROM "orders_orderline" l WHERE l."order_id" = %s'
+    ' UNION ALL'
+    ' SELECT \'d\', dl."order_line_id", dl."quantity" FROM "disputes_disputeline" dl'
+    ' JOIN "disputes_dispute" d ON d."id" = dl."dispute_id"'
+    ' WHERE d."order_id" = %s AND (d."is_open" = %s OR d."refunded_minor" > 0)'
+    ' UNION ALL'
+    ' SELECT \'w\', d."id", 0 FROM "disputes_dispute" d'
+    ' WHERE d."order_id" = %s AND (d."is_open" = %s OR d."refunded_minor" > 0)'
+    ' AND NOT EXISTS (SELECT 1 FROM "disputes_disputeline" dl WHERE dl."dispute_id" = d."id")'
+    ' UNION ALL'
+    ' SELECT \'r\', rl."order_line_id", rl."quantity" FROM "returns_returnline" rl'
+    ' JOIN "returns_returnrequest" r ON r."id" = rl."request_id"'
+    ' WHERE r."order_id" = %s AND r."state" NOT IN (%s, %s)'
+)
+
+
+def units_claimable(order: Order) -> dict[int, int]:
+    """Order line id → units not yet refunded or claimed (DSP-1, RET-1/RET-2), for every line of the
+    order, in one query. Both the Free Return request (returns.rules.returnable_units) and the dispute
+    opening (disputes.services) limit the units chosen by it, so a unit is refunded at most once
+    whichever way.
+
+    A unit is taken when it is
+    - in a dispute (or warranty request) that is open, or closed having refunded something
+      (Dispute.refunded_minor > 0): all the units its lines list count, even when the refund was an
+      amount smaller than what those units cost (an amount-only partial refund records no units, so
+      we cannot tell which units it paid for: conservatively, all of them). A dispute closed without
+      a refund (closed_no_refund, withdrawn, resolved by repair) takes nothing. A refunding or open
+      dispute that lists no line at all takes every unit of the order;
+    - in a Free Return that was not given up (not expired or cancelled): open, or inspected — the
+      units were sent back and their refund decided (pro rata, maybe 0), so they cannot be claimed
+      again.
+
+    It lives in orders.selectors because both apps already import orders (orders imports neither):
+    it reads the two apps' tables by their SQL names, so no import cycle arises.
+    """
+    from deadlines.rows import sql_rows
+
+    oid = order.pk
+    rows = sql_rows(_CLAIMS_SQL, [oid, oid, True, oid, True, oid, "expired", "cancelled"])
+    left: dict[int, int] = {}
+    whole_order = False
+    for source, key, units in rows:
+        if source == "q":
+            left[key] = left.get(key, 0) + units
+        elif source == "w":
+            whole_order = True
+        else:
+            left[key] = left.get(key, 0) - units
+    if whole_order:
+        return dict.fromkeys(left, 0)
+    return {key: max(0, units) for key, units in left.items()}

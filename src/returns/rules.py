@@ -68,9 +68,24 @@ def units_in_returns(order: Order) -> dict[int, int]:
 
 
 def returnable_units(order: Order) -> dict[int, int]:
-    """Free Return line id → units that may still be returned (0 when all are in returns)."""
-    taken = units_in_returns(order)
-    return {line.pk: max(0, line.quantity - taken.get(line.pk, 0)) for line in free_return_lines(order)}
+    """RET-1 / RET-2: Free Return line id → units that may still be returned: not in a return, and
+    not refunded or claimed by a dispute (orders.selectors.units_claimable; 0 when none is left)."""
+    from orders.selectors import units_claimable
+
+    left = units_claimable(order)
+    return {line.pk: left.get(line.pk, 0) for line in free_return_lines(order)}
+
+
+def lines_taken_by_disputes(order: Order) -> set[int]:
+    """Free Return line ids some of whose units a dispute refunded or claims (not only returns):
+    the refusal then says so (DSP-1 / RET-1)."""
+    from orders.selectors import units_claimable
+
+    left, in_returns = units_claimable(order), units_in_returns(order)
+    return {
+        line.pk for line in free_return_lines(order)
+        if left.get(line.pk, 0) < max(0, line.quantity - in_returns.get(line.pk, 0))
+    }
 
 
 def next_return_is_free(order: Order) -> bool:
@@ -147,6 +162,13 @@ def check_request_return(order: Order, now: dt.datetime) -> Decision:
             "RET-1",
         )
     if not any(returnable_units(order).values()):
+        if lines_taken_by_disputes(order):
+            return _no(
+                "nothing_left",
+                _("Every Free Return item of this order is already in a return or was refunded in a "
+                  "dispute."),
+                "RET-2",
+            )
         return _no(
             "nothing_left",
             _("Every Free Return item of this order is already in a return."),

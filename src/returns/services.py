@@ -98,6 +98,7 @@ def _clean_lines(order: Order, lines) -> dict[int, int]:
     if not isinstance(lines, dict) or not lines:
         raise _invalid({"lines": [_("Choose at least one item and how many units to send back.")]})
     left = rules.returnable_units(order)
+    disputed = None  # whether disputes took units too: asked only when a line asks too many
     errors: dict[str, list[str]] = {}
     clean: dict[int, int] = {}
     for line_id, quantity in lines.items():
@@ -110,6 +111,11 @@ def _clean_lines(order: Order, lines) -> dict[int, int]:
             errors[key] = [_("Send back at least one unit (a whole number).")]
         elif quantity > left[line_id]:
             message = _("At most %(n)s unit(s) of this item can still be returned.")
+            if disputed is None:
+                disputed = rules.lines_taken_by_disputes(order)
+            if line_id in disputed:  # RET-1 / DSP-1: what a dispute refunded or claims is not returned
+                message = _("Some units of this item were refunded or are claimed in a dispute: at most "
+                            "%(n)s unit(s) can still be returned.")
             errors[key] = [message % {"n": left[line_id]}]
         else:
             clean[line_id] = quantity
