@@ -302,7 +302,10 @@ def _place(
     (checkout_id,) = sql_row(_CHECKOUT_INSERT_SQL, [buyer.pk, idempotency_key, now])  # the first write
     checkout = Checkout(id=checkout_id, buyer=buyer, idempotency_key=idempotency_key, created_at=now)
     checkout._state.adding, checkout._state.db = False, alias
-    lines = [_CartRow._make(row) for row in sql_rows(_CART_SQL + for_update("v"), [buyer.pk])]
+    # The variants AND the cart lines are locked: a second checkout of the same cart waits,
+    # then finds the lines the first one deleted gone (empty_cart) instead of ordering them
+    # again; a cart_add waiting on the variant then re-reads the line it adds to.
+    lines = [_CartRow._make(row) for row in sql_rows(_CART_SQL + for_update("v, c"), [buyer.pk])]
     if not lines:
         raise DomainError(gettext("Your cart is empty."), code="empty_cart", status=422)
     problems = {}

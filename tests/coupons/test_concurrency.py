@@ -242,3 +242,32 @@ def test_cpn8_whole_checkouts_racing_for_a_coupon_of_stock_5():
     assert sorted(CartLine.objects.values_list("user_id", flat=True)) == sorted(
         b.pk for b in buyers if b.pk not in winners
     )
+
+
+def test_ord1_two_simultaneous_checkouts_of_one_cart_place_it_once():
+    """ORD-1: two tabs placing the same cart at the same moment (two idempotency keys): one
+    checkout gets the orders, the other finds the cart empty; the stock is taken once."""
+    need_connections(2)
+    store = store_make()
+    variant = sellable(store, price=2_000, stock=50)
+    buyer = User.objects.create(email="twotabs@example.test", password="!")
+    address = Address.objects.create(
+        user=buyer, first_name="Mai", last_name="Vang", line1="1 Main St", city="Saint Paul",
+        postal_code="55103", country="US", phone="+1 651 555 0100", is_default=True,
+    )
+    CartLine.objects.create(user=buyer, variant=variant, quantity=2, price_seen_minor=2_000)
+
+    results = race(
+        [
+            lambda key=key: checkout_place(buyer=buyer, address=address, idempotency_key=key, now=T0)
+            for key in ("tab-1", "tab-2")
+        ],
+        atomic=False,
+    )
+
+    assert sorted(results) == [("ok", None), ("refused", "empty_cart")]
+    assert Order.objects.filter(buyer=buyer).count() == 1
+    assert Checkout.objects.filter(buyer=buyer).count() == 1
+    variant.refresh_from_db()
+    assert variant.stock == 48
+    assert not CartLine.objects.filter(user=buyer).exists()

@@ -9,12 +9,28 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
+    """Each discount's part in its promotion's currency (converted at the reference rates when
+    the order's currency differs), and each redemption's amount rebuilt from those parts (the
+    old amount summed the orders' currencies)."""
+    from core.money import Money, convert
+
     OrderDiscount = apps.get_model("coupons", "OrderDiscount")
     Redemption = apps.get_model("coupons", "Redemption")
-    OrderDiscount.objects.update(source_amount_minor=models.F("amount_minor"))
+    for discount in OrderDiscount.objects.select_related("order", "promotion").iterator():
+        amount = discount.amount_minor
+        if discount.promotion is not None and discount.promotion.currency != discount.order.currency:
+            amount = convert(Money(amount, discount.order.currency), discount.promotion.currency).amount
+        discount.source_amount_minor = amount
+        discount.save(update_fields=["source_amount_minor"])
     for redemption in Redemption.objects.select_related("promotion").iterator():
+        parts = OrderDiscount.objects.filter(promotion_id=redemption.promotion_id)
+        if redemption.checkout_id:
+            parts = parts.filter(order__checkout_id=redemption.checkout_id)
+        else:
+            parts = parts.filter(order_id=redemption.order_id)
         redemption.currency = redemption.promotion.currency
-        redemption.save(update_fields=["currency"])
+        redemption.amount_minor = sum(parts.values_list("source_amount_minor", flat=True))
+        redemption.save(update_fields=["currency", "amount_minor"])
 
 
 class Migration(migrations.Migration):
