@@ -145,6 +145,12 @@ class Policy:
         "after the payment was flagged expires: its orders close and anything taken is refunded",
         "business days",
     )
+    payment_attempt_in_flight = PolicyValue(
+        timedelta(minutes=10),
+        "PAY-5",
+        "a card payment started this recently and not yet answered by the provider makes another "
+        "attempt on the same orders (another tab, another key) wait instead of charging twice",
+    )
     offline_payment_window = PolicyValue(
         5,
         "PAY-4",

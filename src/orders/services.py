@@ -216,7 +216,7 @@ _CHECKOUT_INSERT_SQL = (
     ' RETURNING "id"'
 )
 # The buyer's cart lines with their variants (locked, in id order so concurrent checkouts cannot
-# deadlock), products and stores, in one statement (for_update("v") is appended).
+# deadlock), products and stores, in one statement (for_update("v, c") is appended).
 _CART_SQL = (
     "SELECT c.id, c.quantity, v.id, v.options, v.price_minor, v.stock, v.is_active,"
     " p.id, p.store_id, p.category_id, p.title, p.currency, p.processing_days, p.is_active,"
@@ -579,12 +579,48 @@ _PAYMENT_FIELDS = (
     "idempotency_key", "failure_code", "card_brand", "card_last4", "created_at", "succeeded_at",
 )
 _PAYMENT_COLUMNS = ", ".join(f'"{name}"' for name in _PAYMENT_FIELDS)
+# PAY-5: a new attempt is written only while its orders still wait for payment and no other
+# attempt on them is pending (started under policy.payment_attempt_in_flight ago): run under
+# the checkout row's lock, so two tabs paying with different keys cannot both charge.
 _PAYMENT_INSERT_SQL = (
     'INSERT INTO "payments_payment" ("checkout_id", "method", "provider", "amount_minor", "currency", '
     '"state", "provider_ref", "idempotency_key", "failure_code", "card_brand", "card_last4", '
-    '"created_at", "succeeded_at") VALUES (%s, %s, %s, %s, %s, %s, \'\', %s, \'\', \'\', \'\', %s, NULL) '
+    '"created_at", "succeeded_at") SELECT %s, %s, %s, %s, %s, %s, \'\', %s, \'\', \'\', \'\', %s, NULL '
+    'WHERE EXISTS (SELECT 1 FROM "orders_order" o WHERE o."checkout_id" = %s AND o."currency" = %s '
+    'AND o."state" = %s) AND NOT EXISTS (SELECT 1 FROM "payments_payment" p WHERE p."checkout_id" = %s '
+    'AND p."currency" = %s AND p."method" <> %s AND p."state" = %s AND p."created_at" > %s) '
     f"ON CONFLICT DO NOTHING RETURNING {_PAYMENT_COLUMNS}"
 )
+_CHECKOUT_LOCK_SQL = 'SELECT "id" FROM "orders_checkout" WHERE "id" = %s'
+_AWAITING_SQL = (
+    'SELECT 1 FROM "orders_order" WHERE "checkout_id" = %s AND "currency" = %s AND "state" = %s'
+)
+
+
+def _payment_attempt_insert(*, checkout, method: str, provider: str, amount, key: str, now):
+    """The attempt's Payment row (PAY-5), or the first one of a repeated key; refuses with 409
+    nothing_to_pay / payment_in_progress when the orders were paid or another attempt is pending."""
+    from payments.methods import BALANCE
+    from payments.models import Payment
+
+    pending = Payment.State.PENDING.value
+    with transaction.atomic():
+        sql_row(_CHECKOUT_LOCK_SQL + for_update(), [checkout.pk])
+        row = sql_row(_PAYMENT_INSERT_SQL, [
+            checkout.pk, method, provider, amount.amount, amount.currency, pending, key, now,
+            checkout.pk, amount.currency, State.AWAITING_PAYMENT.value,
+            checkout.pk, amount.currency, BALANCE, pending, now - policy.payment_attempt_in_flight,
+        ]) or sql_row(_PAYMENT_BY_KEY_SQL, [key])
+        if row is not None:
+            return _payment_from_row(row)
+        if sql_row(_AWAITING_SQL, [checkout.pk, amount.currency, State.AWAITING_PAYMENT.value]) is None:
+            raise Conflict(gettext("Nothing in this checkout is waiting for payment."), code="nothing_to_pay")
+        raise Conflict(
+            gettext(
+                "A payment for these orders is already under way. Wait for its result before paying again."
+            ),
+            code="payment_in_progress",
+        )
 _PAYMENT_BY_KEY_SQL = f'SELECT {_PAYMENT_COLUMNS} FROM "payments_payment" WHERE "idempotency_key" = %s'
 _PAYMENT_BY_ID_SQL = f'SELECT {_PAYMENT_COLUMNS} FROM "payments_payment" WHERE "id" = %s'
 
@@ -806,11 +842,9 @@ def checkout_pay(
         # The row first (unique per key): a repeated key (double submit) finds the first one.
         amount = Money(due - (from_balance.amount_minor if from_balance else 0), currency)
         # One statement, no savepoint: a repeated key inserts nothing and reads the first row.
-        row = sql_row(_PAYMENT_INSERT_SQL, [
-            checkout.pk, method, provider.name, amount.amount, currency, Payment.State.PENDING.value,
-            key, now,
-        ]) or sql_row(_PAYMENT_BY_KEY_SQL, [key])
-        payment = _payment_from_row(row)
+        payment = _payment_attempt_insert(
+            checkout=checkout, method=method, provider=provider.name, amount=amount, key=key, now=now
+        )
         if payment.state == Payment.State.PENDING:
             result = provider.charge(
                 amount=payment.amount, token=token, idempotency_key=key, customer_ref=customer_ref

@@ -33,12 +33,13 @@ from tests.factories import (
 T0 = dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)  # a Monday
 
 # The payment path's own statements for a one-order checkout paid by card: the unpaid orders
-# (with the pending appeal and the saved card as subqueries), the payment row, the provider's
+# (with the pending appeal and the saved card as subqueries), the checkout row lock (PAY-5: two
+# tabs cannot both charge), the payment row, the provider's
 # charge, the payment's UPDATE … RETURNING, the orders' SELECT … FOR UPDATE (with store,
 # languages and holidays), the deadlines' disarm and arm, the order's UPDATE, its timeline
 # event, the notices and their email tasks. The ledger and coupon statements are guarded by
 # their own tests.
-PAY_STATEMENTS = 11
+PAY_STATEMENTS = 12
 OTHERS = re.compile(r'"(ledger|coupons)_')
 TRANSACTION = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN|COMMIT)", re.I)
 
