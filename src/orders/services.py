@@ -25,7 +25,7 @@ from core.money import Money, convert
 from core.policy import policy
 from deadlines.batch import at_batch_end, atomic
 from deadlines.batch import current as current_batch
-from deadlines.rows import for_update, ids_in, in_sql, sql_row, sql_rows, sql_run
+from deadlines.rows import db_datetime, for_update, ids_in, in_sql, sql_row, sql_rows, sql_run
 from deadlines.services import deadline_disarm
 from orders import notices
 from orders.models import (
@@ -625,21 +625,11 @@ _PAYMENT_BY_KEY_SQL = f'SELECT {_PAYMENT_COLUMNS} FROM "payments_payment" WHERE 
 _PAYMENT_BY_ID_SQL = f'SELECT {_PAYMENT_COLUMNS} FROM "payments_payment" WHERE "id" = %s'
 
 
-def _aware(value):
-    """A datetime column read by sql_rows, aware (SQLite: text, or naive UTC)."""
-    from deadlines.rows import db_datetime
-
-    value = db_datetime(value)
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
 def _payment_from_row(row):
     from payments.models import Payment
 
     values = list(row[: len(_PAYMENT_FIELDS)])
-    values[-2], values[-1] = _aware(values[-2]), _aware(values[-1])
+    values[-2], values[-1] = db_datetime(values[-2]), db_datetime(values[-1])
     return Payment.from_db(connection.alias, _PAYMENT_FIELDS, values)
 
 
@@ -732,7 +722,7 @@ def _orders_of_payment(payment):
     for row in rows:
         values = list(row)
         for i in datetimes:
-            values[i] = _aware(values[i])
+            values[i] = db_datetime(values[i])
         order = Order.from_db(connection.alias, order_names, values[:cut])
         store = Store.from_db(connection.alias, store_names, values[cut : cut + len(store_names)])
         _STORE_FIELD.set_cached_value(order, store)
