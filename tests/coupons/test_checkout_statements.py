@@ -13,12 +13,10 @@ check) in one statement. What they write is checked in test_checkout.py; the val
 checked here too, so a lean statement cannot drift from what the ORM wrote.
 """
 
-import contextlib
 import os
 import sys
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from core.errors import DomainError
@@ -30,6 +28,7 @@ from orders.services import checkout_pay, checkout_place
 from orders.states import State
 from payments.providers.simulated import SUCCESS_TOKEN
 from tests.coupons.factories import T0, buyer_make, cart_add, promotion_make, sellable, store_make
+from tests.sql import statements
 
 pytestmark = pytest.mark.django_db
 
@@ -49,18 +48,9 @@ def _issuer() -> str:
     return ""
 
 
-@contextlib.contextmanager
 def coupon_statements():
     """Collects the SQL run by the coupon code inside the block."""
-    found: list[str] = []
-
-    def wrapper(execute, sql, params, many, context):
-        if _issuer().endswith(_COUPONS):
-            found.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        yield found
+    return statements(lambda sql: _issuer().endswith(_COUPONS))
 
 
 def place(buyer, address, key="k1", **kw):

@@ -4,11 +4,9 @@ number of firings, and every invariant holds as when posting one at a time.
 RULE RFD-1 (refunds drawn from escrow, never above what it holds), RULE BP-2 (release at
 most once, minus commission), RULE PAY-5 (one posting per key)."""
 
-import contextlib
 import datetime as dt
 
 import pytest
-from django.db import connection
 
 from deadlines.models import Deadline, Status
 from deadlines.worker import deadlines_fire_due
@@ -19,25 +17,16 @@ from orders.models import Order
 from orders.services import order_mark_shipped
 from orders.states import State
 from tests.ledger.conftest import T0
+from tests.sql import statements
 
 pytestmark = pytest.mark.django_db
 SECOND = dt.timedelta(seconds=1)
 LATER = dt.timedelta(days=20)  # a second group of orders, due well after the first
 
 
-@contextlib.contextmanager
 def ledger_statements():
-    """Counts the SQL statements that touch the ledger's tables (every Django cursor, also the
-    lean row writes of deadlines.rows; a COPY is one statement the wrapper does not see)."""
-    seen = []
-
-    def count(execute, sql, params, many, context):
-        if "ledger_" in sql:
-            seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        yield seen
+    """The SQL statements that touch the ledger's tables (the lean helpers' too)."""
+    return statements(lambda sql: "ledger_" in sql)
 
 
 def close_by_ship_timeout(orders) -> int:

@@ -4,10 +4,8 @@ ledger_post_many; a reused key is compared with the posting's fixed lines).
 RULE BP-2 (the payment enters the order's escrow), RULE CPN-7 (the platform pays its funded
 discounts in), RULE PAY-5 (one posting per key; a key reused for another movement is refused)."""
 
-import contextlib
 
 import pytest
-from django.db import connection
 
 from core.errors import Conflict
 from ledger.models import Account, Entry, Transaction
@@ -21,23 +19,15 @@ from ledger.services import (
     ledger_post_many,
 )
 from tests.ledger.conftest import T0, place_and_pay
+from tests.sql import statements
 
 pytestmark = pytest.mark.django_db
 K = Account.Kind
 
 
-@contextlib.contextmanager
 def ledger_statements():
-    """The SQL statements that touch the ledger's tables (every Django cursor, the lean helpers too)."""
-    seen = []
-
-    def count(execute, sql, params, many, context):
-        if "ledger_" in sql:
-            seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        yield seen
+    """The SQL statements that touch the ledger's tables (the lean helpers' too)."""
+    return statements(lambda sql: "ledger_" in sql)
 
 
 def unpaid(shop):

@@ -9,10 +9,8 @@ out here.
 """
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
-from django.db import connection
 
 from cart.models import CartLine
 from cart.services import cart_add
@@ -29,6 +27,7 @@ from tests.factories import (
     StoreFactory,
     UserFactory,
 )
+from tests.sql import statements as sql_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +39,9 @@ PLACE_STATEMENTS = 10  # checkout, cart+variants, shipping, orders, lines, event
 # variant stock, product total stock, catalog version
 
 
-@contextmanager
 def statements():
-    seen: list[str] = []
-
-    def record(execute, sql, params, many, context):
-        if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):  # the test's own transaction
-            seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        yield seen
+    # Savepoints are the test's own transaction.
+    return sql_statements(lambda sql: not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")))
 
 
 def own(seen: list[str]) -> list[str]:
