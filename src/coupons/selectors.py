@@ -151,10 +151,6 @@ def _offers(promotions: Iterable[Promotion]) -> list[engine.Offer]:
     return [engine.Offer.of(p, product_ids=products[p.pk], category_ids=categories[p.pk]) for p in promotions]
 
 
-def offer_of(promotion: Promotion) -> engine.Offer:
-    return _offers([promotion])[0]
-
-
 # One statement reads the checkout's promotions with their product and category lists (one row
 # per list entry, or one row with NULLs for a promotion limited to nothing): the stores' running
 # instant discounts, the buyer's collected coupons, the typed codes. With the buyer's row lock

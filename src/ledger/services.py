@@ -132,12 +132,6 @@ def account_get(*, kind: str, currency: str, now: dt.datetime, order=None, store
         return Account.objects.get(**lookup)
 
 
-def accounts_lock(accounts: Iterable[Account]) -> dict[int, Account]:
-    """Lock the accounts in id order (the one order every posting uses) and return fresh rows."""
-    ids = sorted({a.pk for a in accounts})
-    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-
-
 def escrow_of(order) -> Account | None:
     """The order's escrow account, or None if nothing was ever captured for it."""
     return _account_of(sql_row(_ESCROW_OF, [Kind.ORDER_ESCROW.value, _owner_key(order=order)]))
@@ -480,14 +474,6 @@ def release_key(order) -> str:
 
 def refund_key(refund) -> str:
     return f"refund:{refund.pk}"
-
-
-def capture_from_provider_minor(order) -> int:
-    """What the provider's payment brings into the order's escrow at capture: the order's total
-    minus what the buyer's balance already put there (payments.balance_spend posts its share
-    straight from buyer_balance to the escrow). Read under the caller's order lock."""
-    escrow = escrow_of(order)
-    return order.total_minor - (escrow.balance_minor if escrow is not None else 0)
 
 
 _ESCROW, _CLEARING = Kind.ORDER_ESCROW.value, Kind.PROVIDER_CLEARING.value
