@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
-
 from deadlines.batch import PendingRow, current
 from deadlines.models import Deadline, Status
-from deadlines.rows import sql_rows, sql_run
+from deadlines.rows import rows_insert, sql_run
 
 _DISARM_SQL = (
     'UPDATE "deadlines_deadline" SET "status" = %s, "fired_at" = %s, "outcome" = %s '
     'WHERE "subject_type" = %s AND "subject_id" = %s AND "status" = %s'
 )
 _DISARM_KIND_SQL = _DISARM_SQL + ' AND "kind" = %s'
-_ARM_SQL = (
-    'INSERT INTO "deadlines_deadline" ("kind", "subject_type", "subject_id", "armed_state", "due_at", '
-    '"status", "armed_at", "fired_at", "outcome", "attempts", "last_error") VALUES '
-)
-_ARM_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def deadline_arm(
@@ -64,17 +57,7 @@ def deadlines_arm_fresh(deadlines: list[Deadline]) -> list[Deadline]:
     """
     if current() is not None:
         raise RuntimeError("deadlines_arm_fresh runs outside deadline batches; use deadline_arm")
-    # One INSERT … RETURNING id, its text fixed per number of rows (no signals: Deadline has none).
-    params = []
-    for d in deadlines:
-        params += [
-            str(d.kind), str(d.subject_type), d.subject_id, str(d.armed_state), d.due_at, str(d.status),
-            d.armed_at, d.fired_at, str(d.outcome), d.attempts, str(d.last_error),
-        ]
-    ids = sql_rows(_ARM_SQL + ", ".join([_ARM_ROW] * len(deadlines)) + ' RETURNING "id"', params)
-    for d, (pk,) in zip(deadlines, ids, strict=True):
-        d.pk = pk
-        d._state.adding, d._state.db = False, connection.alias
+    rows_insert(deadlines)  # one INSERT … RETURNING id (no signals: Deadline has none)
     return deadlines
 
 
